@@ -1,0 +1,1 @@
+"""Codegen from the IR to LLVM IR (CPU) and PTX (NVIDIA)."""

@@ -1,0 +1,1 @@
+"""Running compiled code: JIT, native helpers, cache, loader."""

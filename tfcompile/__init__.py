@@ -1,0 +1,1 @@
+"""tfcompile: the TensorFlow 1.x graph API, compiled through LLVM."""
