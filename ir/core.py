@@ -11,12 +11,17 @@ Op semantics (the reference interpreter in `interpreter.py` is the oracle):
   <unary>      one operand, same type result    (see UNARY_OPS)
   <binary>     two operands of one type         (see BINARY_OPS)
                integer div truncates toward zero and rem takes the sign of
-               the dividend (C semantics); pow on integers is exact
-               repeated multiplication (negative exponents give 0 unless
-               the base is 1 or -1)
+               the dividend (C semantics); integer division by zero gives 0
+               for div and rem, and MIN / -1 gives MIN (no trap, ever);
+               float rem is C fmod; pow on integers is exact repeated
+               multiplication with wrap-around (a negative exponent gives 0
+               unless the base is 1 or -1); max/min propagate NaN
   <compare>    two operands of one type -> bool (see COMPARE_OPS)
   select       (pred bool, on_true, on_false), all of one shape
-  convert      attrs dtype; float->int truncates toward zero; ->bool is x!=0
+  convert      attrs dtype; float->int truncates toward zero, saturating at
+               the integer range, NaN -> 0; ->bool is x != 0; bool->number
+               gives 0 or 1
+  round        rounds half to even (numpy's rint)
   broadcast    attrs shape, dims: operand dim i maps to result dim dims[i]
                (dims strictly increasing); operand dim size must be 1 or the
                result's size there (size 1 repeats, like numpy)
@@ -30,8 +35,10 @@ Op semantics (the reference interpreter in `interpreter.py` is the oracle):
                are removed from the shape. Identity for empty reductions:
                sum 0, prod 1, max -inf (or the dtype's minimum), min +inf
                (or maximum), and True, or False.
-  argmax,      attrs axis, dtype (i32 or i64); the axis is removed; ties
-  argmin       give the smallest index; NaN counts as the maximum/minimum
+  argmax,      attrs axis, dtype (i32 or i64); the axis is removed; the
+  argmin       scan keeps the first index and replaces it only on a strictly
+               greater (smaller) value, so ties give the smallest index and a
+               NaN is never picked unless it is at index 0
   dot          attrs transpose_a, transpose_b; operands [B..., M, K] and
                [B..., K, N] (after the transposes of their last two dims),
                identical batch dims B; result [B..., M, N]
