@@ -1,0 +1,145 @@
+"""TensorFlow's DType objects (`tf.float32`, ...) and conversions to numpy and IR."""
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+
+class DType:
+    """A tensor element type with TF 1.15's names and properties."""
+    __slots__ = ("name", "_np", "ir")
+
+    def __init__(self, name: str, np_dtype, ir: str | None):
+        self.name = name
+        self._np = np.dtype(np_dtype)
+        self.ir = ir  # the IR dtype, or None where the compiler has none
+
+    @property
+    def as_numpy_dtype(self):
+        return self._np.type
+
+    @property
+    def base_dtype(self):
+        return self
+
+    @property
+    def real_dtype(self):
+        return self
+
+    @property
+    def is_floating(self):
+        return self._np.kind == "f"
+
+    @property
+    def is_integer(self):
+        return self._np.kind in "iu"
+
+    @property
+    def is_unsigned(self):
+        return self._np.kind == "u"
+
+    @property
+    def is_bool(self):
+        return self._np.kind == "b"
+
+    @property
+    def is_complex(self):
+        return False
+
+    @property
+    def is_numpy_compatible(self):
+        return True
+
+    @property
+    def size(self):
+        return self._np.itemsize
+
+    @property
+    def min(self):
+        return np.finfo(self._np).min if self.is_floating else (
+            False if self.is_bool else np.iinfo(self._np).min)
+
+    @property
+    def max(self):
+        return np.finfo(self._np).max if self.is_floating else (
+            True if self.is_bool else np.iinfo(self._np).max)
+
+    def is_compatible_with(self, other):
+        return as_dtype(other) is self
+
+    def __eq__(self, other):
+        if other is None:
+            return False
+        try:
+            return as_dtype(other) is self
+        except TypeError:
+            return False
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    def __hash__(self):
+        return hash(self.name)
+
+    def __repr__(self):
+        return f"tf.{self.name}"
+
+    def __str__(self):
+        return f"<dtype: '{self.name}'>"
+
+    def __reduce__(self):
+        return as_dtype, (self.name,)
+
+
+float16 = DType("float16", np.float16, None)
+half = float16
+float32 = DType("float32", np.float32, "f32")
+float64 = DType("float64", np.float64, "f64")
+double = float64
+int8 = DType("int8", np.int8, None)
+int16 = DType("int16", np.int16, None)
+int32 = DType("int32", np.int32, "i32")
+int64 = DType("int64", np.int64, "i64")
+uint8 = DType("uint8", np.uint8, None)
+uint16 = DType("uint16", np.uint16, None)
+bool = DType("bool", np.bool_, "bool")  # noqa: A001 - TF's name
+
+_ALL = [float16, float32, float64, int8, int16, int32, int64, uint8, uint16, bool]
+_BY_NAME = {d.name: d for d in _ALL}
+_BY_NAME.update({"half": float16, "double": float64, "float": float32})
+_BY_NP = {d._np: d for d in _ALL}
+_BY_IR = {d.ir: d for d in _ALL if d.ir}
+
+
+def as_dtype(type_value) -> DType:
+    """tf.as_dtype: a DType from a DType, name, numpy dtype or Python type."""
+    if isinstance(type_value, DType):
+        return type_value
+    if isinstance(type_value, str) and type_value in _BY_NAME:
+        return _BY_NAME[type_value]
+    if type_value is float:
+        return float32
+    if type_value is int:
+        return int32
+    if type_value is builtins.bool:
+        return bool
+    try:
+        npd = np.dtype(type_value)
+    except TypeError:
+        raise TypeError(f"Cannot convert value {type_value!r} to a TensorFlow DType.") from None
+    if npd in _BY_NP:
+        return _BY_NP[npd]
+    raise TypeError(f"Cannot convert value {type_value!r} to a TensorFlow DType.")
+
+
+def from_ir(ir_dtype: str) -> DType:
+    return _BY_IR[ir_dtype]
+
+
+def compilable(dtype: DType, what: str) -> str:
+    """The IR dtype of `dtype`, or a TypeError naming `what` needs it."""
+    if dtype.ir is None:
+        raise TypeError(f"{what}: dtype {dtype.name} is not supported by the compiler "
+                        "(supported: float32, float64, int32, int64, bool)")
+    return dtype.ir

@@ -1,0 +1,576 @@
+"""The dataflow graph: Graph, Operation, Tensor, name scopes, collections.
+
+Semantics follow TF 1.15: unique names (`add`, `add_1`, `scope/add`), a stack of
+default graphs, control-dependency scopes, collections keyed by GraphKeys, and
+`as_graph_def()` that lists nodes with their inputs and attributes.
+"""
+from __future__ import annotations
+
+import contextlib
+import threading
+
+import numpy as np
+
+from . import dtypes as _dt
+from .tensor_shape import TensorShape, as_shape
+
+
+class GraphKeys:
+    GLOBAL_VARIABLES = "variables"
+    LOCAL_VARIABLES = "local_variables"
+    MODEL_VARIABLES = "model_variables"
+    TRAINABLE_VARIABLES = "trainable_variables"
+    SUMMARIES = "summaries"
+    QUEUE_RUNNERS = "queue_runners"
+    TABLE_INITIALIZERS = "table_initializer"
+    ASSET_FILEPATHS = "asset_filepaths"
+    MOVING_AVERAGE_VARIABLES = "moving_average_variables"
+    REGULARIZATION_LOSSES = "regularization_losses"
+    CONCATENATED_VARIABLES = "concatenated_variables"
+    SAVERS = "savers"
+    WEIGHTS = "weights"
+    BIASES = "biases"
+    ACTIVATIONS = "activations"
+    UPDATE_OPS = "update_ops"
+    LOSSES = "losses"
+    TRAIN_OP = "train_op"
+    GLOBAL_STEP = "global_step"
+    INIT_OP = "init_op"
+    LOCAL_INIT_OP = "local_init_op"
+    READY_OP = "ready_op"
+    SUMMARY_OP = "summary_op"
+    VARIABLES = GLOBAL_VARIABLES
+
+
+class NodeDef:
+    """A node of `GraphDef`: name, op, inputs (`x`, `y:1`, `^ctrl`), attrs."""
+
+    def __init__(self, name, op, inputs, attr, device=""):
+        self.name = name
+        self.op = op
+        self.input = inputs
+        self.attr = attr
+        self.device = device
+
+    def __repr__(self):
+        lines = [f'name: "{self.name}"', f'op: "{self.op}"']
+        lines += [f'input: "{i}"' for i in self.input]
+        for k in sorted(self.attr):
+            lines.append(f"attr {{ key: \"{k}\" value: {_attr_str(self.attr[k])} }}")
+        return "node {\n  " + "\n  ".join(lines) + "\n}"
+
+
+def _attr_str(v):
+    if isinstance(v, _dt.DType):
+        return f"{{ type: {v.name.upper()} }}" if False else f"{{ type: DT_{v.name.upper()} }}"
+    if isinstance(v, TensorShape):
+        return f"{{ shape: {v} }}"
+    if isinstance(v, np.ndarray):
+        return f"{{ tensor: dtype={v.dtype} shape={list(v.shape)} }}"
+    return f"{{ {v!r} }}"
+
+
+class GraphDef:
+    def __init__(self, nodes, versions=None):
+        self.node = nodes
+        self.versions = versions or {"producer": 134}
+
+    def __repr__(self):
+        return "\n".join(repr(n) for n in self.node)
+
+    __str__ = __repr__
+
+
+class Tensor:
+    """One output of an Operation: `op.name:index`, with a static shape."""
+
+    # numpy must defer to our operators (np.float32(2) * t gives a Tensor)
+    __array_priority__ = 100
+
+    def __init__(self, op, value_index, dtype, shape):
+        self._op = op
+        self._value_index = value_index
+        self._dtype = dtype
+        self._shape = as_shape(shape)
+        self._consumers = []
+
+    @property
+    def op(self):
+        return self._op
+
+    @property
+    def value_index(self):
+        return self._value_index
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def graph(self):
+        return self._op.graph
+
+    @property
+    def name(self):
+        return f"{self._op.name}:{self._value_index}"
+
+    @property
+    def device(self):
+        return ""
+
+    @property
+    def shape(self):
+        return self._shape
+
+    def get_shape(self):
+        return self._shape
+
+    def set_shape(self, shape):
+        try:
+            self._shape = self._shape.merge_with(as_shape(shape))
+        except ValueError:
+            raise ValueError(f"Tensor {self.name} has shape {self._shape}, which is not "
+                             f"compatible with the shape {as_shape(shape)} given to set_shape")
+
+    def consumers(self):
+        return list(self._consumers)
+
+    def eval(self, feed_dict=None, session=None):
+        from .session import _resolve_session
+        return _resolve_session(session, self.graph).run(self, feed_dict)
+
+    def __repr__(self):
+        return (f"<tf.Tensor '{self.name}' shape={self._shape} dtype={self._dtype.name}>")
+
+    def __str__(self):
+        return (f'Tensor("{self.name}", shape={self._shape}, dtype={self._dtype.name})')
+
+    def __hash__(self):
+        return id(self)
+
+    def __eq__(self, other):  # TF 1.x: tensors compare by identity
+        return self is other
+
+    def __ne__(self, other):
+        return self is not other
+
+    def __bool__(self):
+        raise TypeError("Using a `tf.Tensor` as a Python `bool` is not allowed. Use "
+                        "`if t is not None:` instead of `if t:` to test if a tensor is "
+                        "defined, and use TensorFlow ops such as tf.cond to execute "
+                        "subgraphs conditioned on the value of a tensor.")
+
+    def __iter__(self):
+        shape = self._shape
+        if shape.ndims is None or shape[0].value is None:
+            raise TypeError("Tensor objects are only iterable when the first dimension "
+                            f"is known; {self.name} has shape {shape}.")
+        from .ops import array_ops
+        return iter(array_ops.unstack(self))
+
+    def __len__(self):
+        raise TypeError("len is not well defined for symbolic Tensors. "
+                        f"({self.name}) Please call `x.shape` rather than `len(x)` "
+                        "for shape information.")
+
+
+class Operation:
+    """A node of the graph: a type, inputs, outputs, attrs and control inputs."""
+
+    def __init__(self, graph, op_type, name, inputs, attrs, output_specs, control_inputs):
+        self._graph = graph
+        self.type = op_type
+        self.name = name
+        self._inputs = list(inputs)
+        self.attrs = dict(attrs)
+        self._control_inputs = list(control_inputs)
+        self._outputs = [Tensor(self, i, dt, sh) for i, (dt, sh) in enumerate(output_specs)]
+        self._id = graph._next_id()
+        for t in self._inputs:
+            t._consumers.append(self)
+
+    @property
+    def graph(self):
+        return self._graph
+
+    @property
+    def inputs(self):
+        return list(self._inputs)
+
+    @property
+    def outputs(self):
+        return list(self._outputs)
+
+    @property
+    def control_inputs(self):
+        return list(self._control_inputs)
+
+    @property
+    def device(self):
+        return ""
+
+    @property
+    def node_def(self):
+        ins = [t.name if t.value_index else t.op.name for t in self._inputs]
+        ins += ["^" + c.name for c in self._control_inputs]
+        return NodeDef(self.name, self.type, ins, dict(self.attrs))
+
+    def get_attr(self, name):
+        if name not in self.attrs:
+            raise ValueError(f"Operation {self.name!r} has no attr named {name!r}.")
+        return self.attrs[name]
+
+    def values(self):
+        return tuple(self._outputs)
+
+    def _add_control_input(self, op):
+        if op not in self._control_inputs:
+            self._control_inputs.append(op)
+
+    def run(self, feed_dict=None, session=None):
+        from .session import _resolve_session
+        _resolve_session(session, self.graph).run(self, feed_dict)
+
+    def __repr__(self):
+        return f"<tf.Operation '{self.name}' type={self.type}>"
+
+    def __hash__(self):
+        return id(self)
+
+    def __eq__(self, other):
+        return self is other
+
+
+class _ControlDependencies:
+    def __init__(self, ops):
+        self.ops = ops  # None clears the enclosing scopes
+
+
+class Graph:
+    """A TF 1.x graph. Use `with g.as_default():` to build into it."""
+
+    def __init__(self):
+        self._ops = []
+        self._ops_by_name = {}
+        self._names_in_use = {}
+        self._name_stack = ""
+        self._control_stack = []
+        self._collections = {}
+        self._id_counter = 0
+        self.seed = None
+        self._finalized = False
+        self._lock = threading.RLock()
+        self._variable_scope_store = None   # owned by variable_scope.py
+        self._version = 0
+
+    # ---- identity and bookkeeping
+    def _next_id(self):
+        self._id_counter += 1
+        return self._id_counter
+
+    @property
+    def _last_id(self):
+        return self._id_counter
+
+    @property
+    def version(self):
+        return self._version
+
+    @property
+    def finalized(self):
+        return self._finalized
+
+    def finalize(self):
+        self._finalized = True
+
+    def _unsafe_unfinalize(self):
+        self._finalized = False
+
+    # ---- names
+    def get_name_scope(self):
+        return self._name_stack
+
+    def unique_name(self, name, mark_as_used=True):
+        if self._name_stack:
+            name = self._name_stack + "/" + name
+        key = name.lower()
+        i = self._names_in_use.get(key, 0)
+        if mark_as_used:
+            self._names_in_use[key] = i + 1
+        if i > 0:
+            base = key
+            while key in self._names_in_use:
+                key = f"{base}_{i}"
+                i += 1
+            if mark_as_used:
+                self._names_in_use[key] = 1
+            name = f"{name}_{i - 1}"
+        return name
+
+    @contextlib.contextmanager
+    def name_scope(self, name):
+        old = self._name_stack
+        if not name:
+            new = ""
+        elif name.endswith("/"):
+            new = name[:-1]
+        else:
+            new = self.unique_name(name)
+        self._name_stack = new
+        try:
+            yield "" if not new else new + "/"
+        finally:
+            self._name_stack = old
+
+    # ---- ops
+    def _create_op(self, op_type, inputs, attrs=None, output_specs=(), name=None,
+                   default_name=None):
+        """Adds an op. `name` ending in "/" is taken as is (a scope's own name)."""
+        if self._finalized:
+            raise RuntimeError("Graph is finalized and cannot be modified.")
+        for t in inputs:
+            if not isinstance(t, Tensor):
+                raise TypeError(f"{op_type}: input {t!r} is not a Tensor")
+            if t.graph is not self:
+                raise ValueError(f"Tensor {t.name} must be from the same graph as the "
+                                 f"{op_type} op being created.")
+        name = name or default_name or op_type
+        if name.endswith("/"):
+            name = name[:-1]
+            self._names_in_use.setdefault(name.lower(), 1)
+        else:
+            name = self.unique_name(name)
+        control = self._current_control_inputs(inputs)
+        with self._lock:
+            op = Operation(self, op_type, name, inputs, attrs or {}, output_specs, control)
+            self._ops.append(op)
+            self._ops_by_name[name] = op
+            self._version += 1
+        return op
+
+    def _current_control_inputs(self, inputs):
+        ctrl = []
+        input_ops = {t.op for t in inputs}
+        for frame in self._control_stack:
+            if frame.ops is None:
+                ctrl = []
+                continue
+            for op in frame.ops:
+                if op not in ctrl and op not in input_ops:
+                    ctrl.append(op)
+        return ctrl
+
+    @contextlib.contextmanager
+    def control_dependencies(self, control_inputs):
+        if control_inputs is None:
+            frame = _ControlDependencies(None)
+        else:
+            ops = []
+            for c in control_inputs:
+                c = _as_op(c)
+                if c.graph is not self:
+                    raise ValueError(f"Control input {c.name} must be from this graph.")
+                ops.append(c)
+            frame = _ControlDependencies(ops)
+        self._control_stack.append(frame)
+        try:
+            yield
+        finally:
+            self._control_stack.pop()
+
+    def get_operations(self):
+        return list(self._ops)
+
+    def get_operation_by_name(self, name):
+        if not isinstance(name, str):
+            raise TypeError(f"Operation names are strings (or similar), not {type(name).__name__}.")
+        return self.as_graph_element(name, allow_tensor=False, allow_operation=True)
+
+    def get_tensor_by_name(self, name):
+        if not isinstance(name, str):
+            raise TypeError(f"Tensor names are strings (or similar), not {type(name).__name__}.")
+        return self.as_graph_element(name, allow_tensor=True, allow_operation=False)
+
+    def as_graph_element(self, obj, allow_tensor=True, allow_operation=True):
+        from .variables import Variable
+        if isinstance(obj, Variable):
+            obj = obj._as_graph_element()
+        if isinstance(obj, str):
+            if ":" in obj and allow_tensor:
+                op_name, _, idx = obj.rpartition(":")
+                try:
+                    idx = int(idx)
+                except ValueError:
+                    raise ValueError(f"The name {obj!r} looks a like a Tensor name, but is "
+                                     "not a valid one. Tensor names must be of the form "
+                                     "\"<op_name>:<output_index>\".") from None
+                if op_name not in self._ops_by_name:
+                    raise KeyError(f"The name {obj!r} refers to a Tensor which does not "
+                                   f"exist. The operation, {op_name!r}, does not exist in "
+                                   "the graph.")
+                op = self._ops_by_name[op_name]
+                if idx >= len(op.outputs) or idx < 0:
+                    raise KeyError(f"The name {obj!r} refers to a Tensor which does not "
+                                   f"exist. The operation, {op_name!r}, exists but only has "
+                                   f"{len(op.outputs)} outputs.")
+                return op.outputs[idx]
+            if ":" in obj:
+                raise ValueError(f"Name {obj!r} appears to refer to a Tensor, not a Operation.")
+            if obj not in self._ops_by_name:
+                raise KeyError(f"The name {obj!r} refers to an Operation not in the graph.")
+            if not allow_operation:
+                raise ValueError(f"The name {obj!r} refers to an Operation, not a Tensor. "
+                                 "Tensor names must be of the form \"<op_name>:<output_index>\".")
+            return self._ops_by_name[obj]
+        if isinstance(obj, Tensor) and allow_tensor:
+            if obj.graph is not self:
+                raise ValueError(f"Tensor {obj} is not an element of this graph.")
+            return obj
+        if isinstance(obj, Operation) and allow_operation:
+            if obj.graph is not self:
+                raise ValueError(f"Operation {obj} is not an element of this graph.")
+            return obj
+        kinds = " or ".join(k for k, ok in (("Tensor", allow_tensor),
+                                           ("Operation", allow_operation)) if ok)
+        raise TypeError(f"Can not convert a {type(obj).__name__} into a {kinds}.")
+
+    def as_graph_def(self, from_version=None, add_shapes=False):
+        return GraphDef([op.node_def for op in self._ops])
+
+    # ---- collections
+    def add_to_collection(self, name, value):
+        self._collections.setdefault(name, []).append(value)
+
+    def add_to_collections(self, names, value):
+        names = (names,) if isinstance(names, str) else set(names)
+        for n in names:
+            self.add_to_collection(n, value)
+
+    def get_collection_ref(self, name):
+        return self._collections.setdefault(name, [])
+
+    def get_collection(self, name, scope=None):
+        items = list(self._collections.get(name, []))
+        if scope is None:
+            return items
+        import re
+        rx = re.compile(scope)
+        return [i for i in items if hasattr(i, "name") and rx.match(i.name)]
+
+    def get_all_collection_keys(self):
+        return [k for k in self._collections if k]
+
+    def clear_collection(self, name):
+        self._collections.pop(name, None)
+
+    # ---- default graph
+    @contextlib.contextmanager
+    def as_default(self):
+        _graph_stack().append(self)
+        try:
+            yield self
+        finally:
+            _graph_stack().pop()
+
+    @contextlib.contextmanager
+    def device(self, device_name):
+        yield  # devices are accepted and ignored: placement is the compiler's job
+
+    @contextlib.contextmanager
+    def colocate_with(self, op, ignore_existing=False):
+        yield
+
+    def is_feedable(self, tensor):
+        return True
+
+    def is_fetchable(self, tensor_or_op):
+        return True
+
+    def __enter__(self):  # not TF API; `with g.as_default()` is
+        raise AttributeError("use `with graph.as_default():`")
+
+
+def _as_op(x):
+    from .variables import Variable
+    if isinstance(x, Operation):
+        return x
+    if isinstance(x, Tensor):
+        return x.op
+    if isinstance(x, Variable):
+        return x.op
+    if hasattr(x, "op") and isinstance(x.op, Operation):
+        return x.op
+    raise TypeError(f"Can not convert a {type(x).__name__} into an Operation.")
+
+
+# ---- the default graph stack (per thread, like TF)
+_default = {"graph": None}
+_local = threading.local()
+
+
+def _graph_stack():
+    if not hasattr(_local, "stack"):
+        _local.stack = []
+    return _local.stack
+
+
+def get_default_graph() -> Graph:
+    stack = _graph_stack()
+    if stack:
+        return stack[-1]
+    if _default["graph"] is None:
+        _default["graph"] = Graph()
+    return _default["graph"]
+
+
+def reset_default_graph():
+    if _graph_stack():
+        raise AssertionError("Do not use tf.reset_default_graph() to clear nested graphs. "
+                             "If you need a cleared graph, exit the nesting and create a "
+                             "new graph.")
+    _default["graph"] = Graph()
+    from . import session as _s
+    _s._clear_default_session()
+
+
+@contextlib.contextmanager
+def name_scope(name, default_name=None, values=None):
+    """tf.name_scope(name, default_name=None, values=None)."""
+    if values is not None:
+        g = _graph_of(values) or get_default_graph()
+    else:
+        g = get_default_graph()
+    n = name if name is not None else default_name
+    if name is None and default_name is None:
+        n = ""
+    with g.as_default(), g.name_scope(n) as scope:
+        yield scope
+
+
+def _graph_of(values):
+    for v in values:
+        if isinstance(v, Tensor):
+            return v.graph
+        if hasattr(v, "graph") and isinstance(getattr(v, "graph"), Graph):
+            return v.graph
+    return None
+
+
+def control_dependencies(control_inputs):
+    return get_default_graph().control_dependencies(control_inputs)
+
+
+def add_to_collection(name, value):
+    get_default_graph().add_to_collection(name, value)
+
+
+def add_to_collections(names, value):
+    get_default_graph().add_to_collections(names, value)
+
+
+def get_collection(key, scope=None):
+    return get_default_graph().get_collection(key, scope)
+
+
+def get_collection_ref(key):
+    return get_default_graph().get_collection_ref(key)

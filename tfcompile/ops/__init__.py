@@ -1,0 +1,1 @@
+"""The op library: graph-building functions and their lowerings to the IR."""
