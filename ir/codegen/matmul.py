@@ -1,0 +1,590 @@
+"""Batched matrix multiply emitted as LLVM IR, for the `dot` op on the CPU.
+
+`emit_matmul` adds one function to an llvmlite module:
+
+    void name(ptr A, ptr B, ptr C, ptr extra_0, ..., i64 task_begin, i64 task_end)
+
+computing C[b] = op(A[b]) @ op(B[b]) (row-major, contiguous; op transposes the
+last two dims when the flag is set) for the tasks in [task_begin, task_end).
+A task is one block of `rows_per_task` rows of C of one batch entry, so a
+caller can hand disjoint task ranges to threads; one call over a range covers
+consecutive rows and reuses its packed panels across them.
+
+Large float problems take the blocked path: panels of op(B) (KC x NC) and
+op(A) (MC x KC) are packed into stack buffers (at most `STACK_LIMIT` bytes per
+call, so a thread with the usual 8 MiB stack can run it) as zero-padded
+slivers, and a register-blocked micro-kernel accumulates an MR x NR tile of C
+in vector registers with FMA. Small, thin, integer or degenerate problems take
+a simple loop path, vectorized along N (or along K when B is transposed).
+
+The optional epilogue `epilogue(builder, acc, b_idx, row, col0, extra_ptrs)`
+sees every result vector just before its store: `acc` is always an LLVM vector
+<W x T> (W = 1 on ragged edges) holding row `row`, columns col0 .. col0+W-1
+of batch `b_idx` (all i64); it returns the vector to store. With K = 0 it sees
+zeros.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import llvmlite.ir as ir
+
+from ...runtime.llvm_target import host_cpu
+
+STACK_LIMIT = 512 * 1024   # bytes of packing buffers per call
+I64 = ir.IntType(64)
+I32 = ir.IntType(32)
+I1 = ir.IntType(1)
+PTR = ir.PointerType()
+_SCALARS = {"f32": (ir.FloatType(), 4), "f64": (ir.DoubleType(), 8),
+            "i32": (ir.IntType(32), 4), "i64": (ir.IntType(64), 8)}
+
+
+@dataclass
+class MatmulKernel:
+    """An emitted matmul: call `function` over task ranges within [0, num_tasks)."""
+    function: ir.Function
+    num_tasks: int
+    flops: int
+    grain: int              # suggested minimum tasks per thread chunk
+    rows_per_task: int
+    path: str               # "blocked" or "simple"
+    lanes: int              # vector width W used for full vectors
+
+
+@dataclass(frozen=True)
+class Blocking:
+    """Register and cache blocking of the packed path."""
+    lanes: int              # W, elements per vector register
+    mr: int                 # rows of the register tile
+    nrv: int                # vectors per row of the register tile (NR = nrv * W)
+    kc: int                 # depth of a packed panel
+    mc: int                 # rows of a packed A block (multiple of mr)
+    nc: int                 # columns of a packed B panel (multiple of NR)
+    use_fma: bool
+    unroll: int = 4         # k steps per micro-kernel loop trip
+
+    @property
+    def nr(self):
+        return self.nrv * self.lanes
+
+
+def _features(features: str | None) -> set[str]:
+    if features is None:
+        features = host_cpu()[2]
+    return {f[1:] for f in features.split(",") if f.startswith("+")}
+
+
+def choose_blocking(dtype: str, features: str | None = None) -> Blocking:
+    """Tile sizes for `dtype` on a CPU with `features` (default: this host)."""
+    feats = _features(features)
+    size = _SCALARS[dtype][1]
+    use_fma = "fma" in feats or "avx512f" in feats
+    if "avx512f" in feats:          # 32 vector registers: 24 accumulators
+        lanes, mr, nrv = 64 // size, 12, 2
+    elif "avx2" in feats or "avx" in feats:
+        lanes, mr, nrv = 32 // size, 6, 2
+    else:                            # SSE2 or anything else: 16 registers
+        lanes, mr, nrv = 16 // size, 6, 2
+    nr = nrv * lanes
+    kc = 256 if size == 4 else 128
+    mc = mr * max(1, 96 // mr)
+    nc = nr * max(1, (STACK_LIMIT - mc * kc * size) // (kc * size * nr))
+    return Blocking(lanes, mr, nrv, kc, mc, nc, use_fma)
+
+
+def _cdiv(a, b):
+    return -(-a // b)
+
+
+class _Gen:
+    """Builder helpers shared by the emitted functions of one matmul."""
+
+    def __init__(self, module, dtype, lanes, use_fma):
+        self.module = module
+        self.dtype = dtype
+        self.T, self.size = _SCALARS[dtype]
+        self.is_float = dtype in ("f32", "f64")
+        self.lanes = lanes
+        self.use_fma = use_fma and self.is_float
+        self.b: ir.IRBuilder | None = None
+
+    def c(self, v):
+        return ir.Constant(I64, v)
+
+    def vec(self, w):
+        return ir.VectorType(self.T, w)
+
+    def zero(self, w):
+        z = 0.0 if self.is_float else 0
+        return ir.Constant(self.vec(w), [z] * w)
+
+    def gep(self, p, i):
+        return self.b.gep(p, [i], inbounds=True, source_etype=self.T)
+
+    def load(self, p, i, w):
+        """Load w elements at p[i] as a <w x T> vector (unaligned)."""
+        return self.b.load(self.gep(p, i), typ=self.vec(w), align=self.size)
+
+    def store(self, v, p, i):
+        self.b.store(v, self.gep(p, i), align=self.size)
+
+    def alloca(self, count, name):
+        """A 64-byte aligned stack array of `count` elements, as an opaque pointer."""
+        a = self.b.alloca(ir.ArrayType(self.T, count), name=name)
+        a.align = 64
+        a.type = PTR    # llvmlite types alloca results; the module text is opaque anyway
+        return a
+
+    def load_scalar(self, p, i):
+        return self.b.load(self.gep(p, i), typ=self.T, align=self.size)
+
+    def splat(self, x, w):
+        v = self.b.insert_element(ir.Constant(self.vec(w), None), x, ir.Constant(I32, 0))
+        return self.b.shuffle_vector(v, ir.Constant(self.vec(w), None),
+                                     ir.Constant(ir.VectorType(I32, w), [0] * w))
+
+    def madd(self, a, x, acc):
+        """acc + a * x, fused where the target has FMA."""
+        b = self.b
+        if self.is_float:
+            fn = self.intrinsic("llvm.fma" if self.use_fma else "llvm.fmuladd", a.type,
+                                [a.type] * 3)
+            return b.call(fn, [a, x, acc])
+        return b.add(b.mul(a, x), acc)
+
+    def add(self, x, y):
+        return self.b.fadd(x, y) if self.is_float else self.b.add(x, y)
+
+    def hsum(self, v):
+        """Horizontal sum of a vector (reassociation allowed: it is a dot product)."""
+        if self.is_float:
+            fn = self.intrinsic("llvm.vector.reduce.fadd", self.T, [self.T, v.type], v.type)
+            return self.b.call(fn, [ir.Constant(self.T, -0.0), v], fastmath=("reassoc",))
+        fn = self.intrinsic("llvm.vector.reduce.add", self.T, [v.type], v.type)
+        return self.b.call(fn, [v])
+
+    def intrinsic(self, base, ret, args, overload=None):
+        """Declare (once) the overloaded intrinsic `base` for a vector type."""
+        t = overload or ret
+        elem = {"float": "f32", "double": "f64", "i32": "i32", "i64": "i64"}[str(t.element)]
+        name = f"{base}.v{t.count}{elem}"
+        if name in self.module.globals:
+            return self.module.globals[name]
+        return ir.Function(self.module, ir.FunctionType(ret, args), name=name)
+
+    def min(self, x, y):
+        return self.b.select(self.b.icmp_signed("<", x, y), x, y)
+
+    @contextmanager
+    def loop(self, start, stop, step=1, name="i"):
+        """for (i = start; i < stop; i += step) -- yields i."""
+        b = self.b
+        fn = b.function
+        pre = b.block
+        head = fn.append_basic_block(name + ".head")
+        body = fn.append_basic_block(name + ".body")
+        done = fn.append_basic_block(name + ".done")
+        b.branch(head)
+        b.position_at_end(head)
+        i = b.phi(I64, name=name)
+        i.add_incoming(start, pre)
+        b.cbranch(b.icmp_signed("<", i, stop), body, done)
+        b.position_at_end(body)
+        yield i
+        i.add_incoming(b.add(i, step if isinstance(step, ir.Value) else self.c(step)), b.block)
+        b.branch(head)
+        b.position_at_end(done)
+
+    @contextmanager
+    def if_then(self, cond, name="if"):
+        b = self.b
+        then = b.function.append_basic_block(name + ".then")
+        done = b.function.append_basic_block(name + ".end")
+        b.cbranch(cond, then, done)
+        b.position_at_end(then)
+        yield
+        b.branch(done)
+        b.position_at_end(done)
+
+    def acc_loop(self, start, stop, step, accs, body, name="k"):
+        """Loop carrying values: accs = body(kk, accs) for kk in range(start, stop, step)."""
+        b = self.b
+        fn = b.function
+        pre = b.block
+        head = fn.append_basic_block(name + ".head")
+        work = fn.append_basic_block(name + ".body")
+        done = fn.append_basic_block(name + ".done")
+        b.branch(head)
+        b.position_at_end(head)
+        kk = b.phi(I64, name=name)
+        kk.add_incoming(start, pre)
+        phis = []
+        for a in accs:
+            p = b.phi(a.type, name="acc")
+            p.add_incoming(a, pre)
+            phis.append(p)
+        b.cbranch(b.icmp_signed("<", kk, stop), work, done)
+        b.position_at_end(work)
+        new = body(kk, phis)
+        kk.add_incoming(b.add(kk, self.c(step)), b.block)
+        for p, a in zip(phis, new):
+            p.add_incoming(a, b.block)
+        b.branch(head)
+        b.position_at_end(done)
+        return phis
+
+    def store_result(self, epilogue, last, v, p, i, bidx, row, col, extras):
+        """Store v at p[i], through the epilogue when `last` (a bool or an i1)."""
+        if epilogue is None or last is False:
+            self.store(v, p, i)
+            return
+        if last is True:
+            self.store(epilogue(self.b, v, bidx, row, col, list(extras)), p, i)
+            return
+        with self.b.if_else(last) as (then, otherwise):
+            with then:
+                self.store(epilogue(self.b, v, bidx, row, col, list(extras)), p, i)
+            with otherwise:
+                self.store(v, p, i)
+
+    def new_function(self, name, arg_names, internal=False):
+        fnty = ir.FunctionType(ir.VoidType(), [I64 if n.startswith("%") else PTR
+                                               for n in arg_names])
+        fn = ir.Function(self.module, fnty, name=name)
+        for a, n in zip(fn.args, arg_names):
+            a.name = n.lstrip("%")
+        for a, n in zip(fn.args, arg_names):
+            if not n.startswith("%"):
+                a.add_attribute("noalias")
+        fn.attributes.add("nounwind")
+        if internal:
+            fn.linkage = "internal"
+        self.b = ir.IRBuilder(fn.append_basic_block("entry"))
+        return fn
+
+
+def _pow2_chunks(n, w):
+    """Split n into vector widths that are powers of two, at most w each."""
+    out, off = [], 0
+    while off < n:
+        c = w
+        while c > n - off:
+            c //= 2
+        out.append((off, c))
+        off += c
+    return out
+
+
+def _task_rows(g: _Gen, fn, rows_per_task, m, body):
+    """Split [task_begin, task_end) into per-batch row ranges; body(bidx, r0, r1)."""
+    b = g.b
+    tpb = max(1, _cdiv(m, rows_per_task))
+    tb, te = fn.args[-2], fn.args[-1]
+    pre = b.block
+    head = fn.append_basic_block("task.head")
+    work = fn.append_basic_block("task.body")
+    done = fn.append_basic_block("task.done")
+    b.branch(head)
+    b.position_at_end(head)
+    t = b.phi(I64, name="t")
+    t.add_incoming(tb, pre)
+    b.cbranch(b.icmp_signed("<", t, te), work, done)
+    b.position_at_end(work)
+    bidx = b.sdiv(t, g.c(tpb), name="bidx")
+    base = b.mul(bidx, g.c(tpb))
+    stop = g.min(te, b.add(base, g.c(tpb)))
+    r0 = b.mul(b.sub(t, base), g.c(rows_per_task), name="r0")
+    r1 = g.min(b.mul(b.sub(stop, base), g.c(rows_per_task)), g.c(m))
+    body(bidx, r0, r1)
+    t.add_incoming(stop, g.b.block)
+    g.b.branch(head)
+    g.b.position_at_end(done)
+    g.b.ret_void()
+
+
+def _emit_simple(g: _Gen, fn, m, n, k, ta, tb, epilogue, extras):
+    """One row of C per task: vectorized along N, or along K when B is transposed."""
+    A, B, C = fn.args[:3]
+    W = g.lanes
+
+    def body(bidx, r0, r1):
+        b = g.b
+        a_b = g.gep(A, b.mul(bidx, g.c(m * k)))
+        b_b = g.gep(B, b.mul(bidx, g.c(k * n)))
+        c_b = g.gep(C, b.mul(bidx, g.c(m * n)))
+        with g.loop(r0, r1, name="i") as i:
+            if tb and not ta and k >= 2 * W and W > 1:
+                _simple_dot_row(g, a_b, b_b, c_b, i, bidx, n, k, epilogue, extras)
+            else:
+                _simple_axpy_row(g, a_b, b_b, c_b, i, bidx, m, n, k, ta, tb, epilogue, extras)
+
+    _task_rows(g, fn, 1, m, body)
+
+
+def _simple_axpy_row(g, a_b, b_b, c_b, i, bidx, m, n, k, ta, tb, epilogue, extras):
+    """C[i, j:j+w] = sum_k A[i, k] * B[k, j:j+w], w = W then 1 for the tail."""
+    b = g.b
+    W = g.lanes
+    nv = n - n % W if W > 1 else 0
+    for w, lo, hi in ((W, 0, nv), (1, nv, n)):
+        if lo >= hi:
+            continue
+        with g.loop(g.c(lo), g.c(hi), step=w, name=f"j{w}") as j:
+            def step(kk, accs, j=j, w=w):
+                a = g.load_scalar(a_b, b.add(b.mul(kk, g.c(m)), i) if ta
+                                  else b.add(b.mul(i, g.c(k)), kk))
+                if tb:
+                    bv = ir.Constant(g.vec(w), None)
+                    for e in range(w):
+                        x = g.load_scalar(b_b, b.add(b.mul(b.add(j, g.c(e)), g.c(k)), kk))
+                        bv = b.insert_element(bv, x, ir.Constant(I32, e))
+                else:
+                    bv = g.load(b_b, b.add(b.mul(kk, g.c(n)), j), w)
+                return [g.madd(g.splat(a, w), bv, accs[0])]
+            acc, = g.acc_loop(g.c(0), g.c(k), 1, [g.zero(w)], step)
+            g.store_result(epilogue, True, acc, c_b, b.add(b.mul(i, g.c(n)), j),
+                           bidx, i, j, extras)
+
+
+def _simple_dot_row(g, a_b, b_b, c_b, i, bidx, n, k, epilogue, extras):
+    """C[i, j] = A[i, :] . Bt[j, :], both rows contiguous along K."""
+    b = g.b
+    W = g.lanes
+    kv = k - k % W
+    arow = b.mul(i, g.c(k))
+    with g.loop(g.c(0), g.c(n), name="j") as j:
+        brow = b.mul(j, g.c(k))
+
+        def vstep(kk, accs):
+            return [g.madd(g.load(a_b, b.add(arow, kk), W), g.load(b_b, b.add(brow, kk), W),
+                           accs[0])]
+        acc, = g.acc_loop(g.c(0), g.c(kv), W, [g.zero(W)], vstep)
+        s = b.insert_element(ir.Constant(g.vec(1), None), g.hsum(acc), ir.Constant(I32, 0))
+
+        def sstep(kk, accs):
+            return [g.madd(g.load(a_b, b.add(arow, kk), 1), g.load(b_b, b.add(brow, kk), 1),
+                           accs[0])]
+        s, = g.acc_loop(g.c(kv), g.c(k), 1, [s], sstep)
+        g.store_result(epilogue, True, s, c_b, b.add(b.mul(i, g.c(n)), j), bidx, i, j, extras)
+
+
+def _emit_pack(g: _Gen, name, R, sx, sk):
+    """pack(src, dst, x0, xn, k0, kc): zero-padded slivers of R along x.
+
+    dst[s*R*kc + kk*R + r] = src[(x0 + s*R + r)*sx + (k0 + kk)*sk] where
+    s*R + r < xn, else 0. Used for A (x = rows) and B (x = columns).
+    """
+    fn = g.new_function(name, ["src", "dst", "%x0", "%xn", "%k0", "%kc"], internal=True)
+    src, dst, x0, xn, k0, kc = fn.args
+    b = g.b
+    nfull = b.sdiv(xn, g.c(R))
+    with g.loop(g.c(0), nfull, name="s") as s:
+        sbase = b.add(x0, b.mul(s, g.c(R)))
+        dbase = b.mul(b.mul(s, g.c(R)), kc)
+        with g.loop(g.c(0), kc, name="kk") as kk:
+            soff = b.mul(b.add(k0, kk), g.c(sk))
+            doff = b.add(dbase, b.mul(kk, g.c(R)))
+            if sx == 1:     # the sliver is contiguous in the source
+                for off, w in _pow2_chunks(R, g.lanes):
+                    g.store(g.load(src, b.add(b.add(soff, sbase), g.c(off)), w),
+                            dst, b.add(doff, g.c(off)))
+            else:
+                for r in range(R):
+                    x = b.mul(b.add(sbase, g.c(r)), g.c(sx))
+                    g.store(g.load(src, b.add(x, soff), 1), dst, b.add(doff, g.c(r)))
+    # ragged last sliver: clamp the index in range, then select zero
+    s = nfull
+    with g.if_then(b.icmp_signed("<", b.mul(s, g.c(R)), xn), "ragged"):
+        dbase = b.mul(b.mul(s, g.c(R)), kc)
+        with g.loop(g.c(0), kc, name="kr") as kk:
+            soff = b.mul(b.add(k0, kk), g.c(sk))
+            doff = b.add(dbase, b.mul(kk, g.c(R)))
+            for r in range(R):
+                x = b.add(b.mul(s, g.c(R)), g.c(r))
+                ok = b.icmp_signed("<", x, xn)
+                xc = b.select(ok, x, g.c(0))
+                v = g.load_scalar(src, b.add(b.mul(b.add(x0, xc), g.c(sx)), soff))
+                v = b.select(ok, v, ir.Constant(g.T, 0))
+                g.store(b.insert_element(ir.Constant(g.vec(1), None), v, ir.Constant(I32, 0)),
+                        dst, b.add(doff, g.c(r)))
+    b.ret_void()
+    return fn
+
+
+def _emit_micro(g: _Gen, name, blk: Blocking, ldc, n_extra, epilogue):
+    """micro(ap, bp, c, extras.., kc, mr, nr, first, last, bidx, row, col).
+
+    C[row:row+mr, col:col+nr] (+)= Ap-sliver @ Bp-sliver over kc steps, with
+    MR x NR accumulators in registers; `first` starts from zero instead of C,
+    `last` applies the epilogue. Ragged tiles go through a stack tile.
+    """
+    MR, NRV, W, NR = blk.mr, blk.nrv, blk.lanes, blk.nr
+    extra_names = [f"extra_{i}" for i in range(n_extra)]
+    fn = g.new_function(name, ["ap", "bp", "c"] + extra_names +
+                        ["%kc", "%mr", "%nr", "%first", "%last", "%bidx", "%row", "%col"],
+                        internal=True)
+    ap, bp, cp = fn.args[:3]
+    extras = fn.args[3:3 + n_extra]
+    kc, mr, nr, first, last, bidx, row, col = fn.args[3 + n_extra:]
+    b = g.b
+    tile = g.alloca(MR * NR, "tile")
+    full = b.and_(b.icmp_signed("==", mr, g.c(MR)), b.icmp_signed("==", nr, g.c(NR)))
+    first = b.icmp_signed("!=", first, g.c(0))
+    last = b.icmp_signed("!=", last, g.c(0))
+    cidx = [[g.c(r * ldc + v * W) for v in range(NRV)] for r in range(MR)]
+    entry = b.block
+    init_c = fn.append_basic_block("init_c")
+    start = fn.append_basic_block("start")
+    b.cbranch(b.and_(full, b.not_(first)), init_c, start)
+    b.position_at_end(init_c)
+    loaded = [g.load(cp, cidx[r][v], W) for r in range(MR) for v in range(NRV)]
+    b.branch(start)
+    b.position_at_end(start)
+    accs = []
+    for x in loaded:
+        p = b.phi(x.type)
+        p.add_incoming(x, init_c)
+        p.add_incoming(g.zero(W), entry)
+        accs.append(p)
+
+    def kstep(kk, accs, count):
+        accs = list(accs)
+        for u in range(count):
+            ku = b.add(kk, g.c(u)) if u else kk
+            bvs = [g.load(bp, b.add(b.mul(ku, g.c(NR)), g.c(v * W)), W) for v in range(NRV)]
+            for r in range(MR):
+                a = g.splat(g.load_scalar(ap, b.add(b.mul(ku, g.c(MR)), g.c(r))), W)
+                for v in range(NRV):
+                    accs[r * NRV + v] = g.madd(a, bvs[v], accs[r * NRV + v])
+        return accs
+
+    U = blk.unroll
+    kmain = b.mul(b.sdiv(kc, g.c(U)), g.c(U))
+    accs = g.acc_loop(g.c(0), kmain, U, accs, lambda kk, a: kstep(kk, a, U), name="ku")
+    accs = g.acc_loop(kmain, kc, 1, accs, lambda kk, a: kstep(kk, a, 1), name="k1")
+
+    with b.if_else(full) as (then, otherwise):
+        with then:
+            for r in range(MR):
+                for v in range(NRV):
+                    g.store_result(epilogue, last, accs[r * NRV + v], cp, cidx[r][v], bidx,
+                                   b.add(row, g.c(r)), b.add(col, g.c(v * W)), extras)
+        with otherwise:
+            for r in range(MR):
+                for v in range(NRV):
+                    g.store(accs[r * NRV + v], tile, g.c(r * NR + v * W))
+            _store_ragged(g, tile, cp, ldc, NR, mr, nr, first, last, bidx, row, col,
+                          extras, epilogue)
+    b.ret_void()
+    return fn
+
+
+def _store_ragged(g, tile, cp, ldc, NR, mr, nr, first, last, bidx, row, col, extras, epilogue):
+    """C[:mr, :nr] = (first ? 0 : C) + tile, through the epilogue when last."""
+    b = g.b
+    W = g.lanes
+    nv = b.mul(b.sdiv(nr, g.c(W)), g.c(W))
+    with g.loop(g.c(0), mr, name="er") as r:
+        for w, lo, hi in ((W, g.c(0), nv), (1, nv, nr)):
+            with g.loop(lo, hi, step=w, name=f"ec{w}") as j:
+                ci = b.add(b.mul(r, g.c(ldc)), j)
+                t = g.load(tile, b.add(b.mul(r, g.c(NR)), j), w)
+                v = b.select(first, t, g.add(t, g.load(cp, ci, w)))
+                g.store_result(epilogue, last, v, cp, ci, bidx, b.add(row, r), b.add(col, j),
+                               extras)
+
+
+def _emit_blocked(g: _Gen, fn, name, blk: Blocking, m, n, k, ta, tb, n_extra, epilogue):
+    """Cache-blocked loops over packed panels around the micro-kernel."""
+    MR, NR = blk.mr, blk.nr
+    kce = min(blk.kc, k)
+    mcp = min(blk.mc, _cdiv(m, MR) * MR)
+    ncp = min(blk.nc, _cdiv(n, NR) * NR)
+    b_save = g.b
+    pack_a = _emit_pack(g, name + ".pack_a", MR, 1 if ta else k, m if ta else 1)
+    pack_b = _emit_pack(g, name + ".pack_b", NR, k if tb else 1, 1 if tb else n)
+    micro = _emit_micro(g, name + ".micro", blk, n, n_extra, epilogue)
+    g.b = b_save
+    b = g.b
+    A, B, C = fn.args[:3]
+    extras = list(fn.args[3:3 + n_extra])
+    abuf = g.alloca(mcp * kce, "apack")
+    bbuf = g.alloca(ncp * kce, "bpack")
+
+    def body(bidx, r0, r1):
+        a_b = g.gep(A, b.mul(bidx, g.c(m * k)))
+        b_b = g.gep(B, b.mul(bidx, g.c(k * n)))
+        c_b = g.gep(C, b.mul(bidx, g.c(m * n)))
+        with g.loop(g.c(0), g.c(n), step=blk.nc, name="jc") as jc:
+            nc = g.min(g.c(blk.nc), b.sub(g.c(n), jc))
+            with g.loop(g.c(0), g.c(k), step=blk.kc, name="pc") as pc:
+                kc = g.min(g.c(blk.kc), b.sub(g.c(k), pc))
+                b.call(pack_b, [b_b, bbuf, jc, nc, pc, kc])
+                first = b.zext(b.icmp_signed("==", pc, g.c(0)), I64)
+                last = b.zext(b.icmp_signed(">=", b.add(pc, kc), g.c(k)), I64)
+                with g.loop(r0, r1, step=blk.mc, name="ic") as ic:
+                    mc = g.min(g.c(blk.mc), b.sub(r1, ic))
+                    b.call(pack_a, [a_b, abuf, ic, mc, pc, kc])
+                    with g.loop(g.c(0), nc, step=NR, name="jr") as jr:
+                        nr = g.min(g.c(NR), b.sub(nc, jr))
+                        col = b.add(jc, jr)
+                        bsl = g.gep(bbuf, b.mul(jr, kc))
+                        with g.loop(g.c(0), mc, step=MR, name="ir") as ir_:
+                            mr = g.min(g.c(MR), b.sub(mc, ir_))
+                            row = b.add(ic, ir_)
+                            b.call(micro, [g.gep(abuf, b.mul(ir_, kc)), bsl,
+                                           g.gep(c_b, b.add(b.mul(row, g.c(n)), col))] + extras +
+                                   [kc, mr, nr, first, last, bidx, row, col])
+
+    _task_rows(g, fn, MR, m, body)
+
+
+def use_blocked(dtype, m, n, k, blk: Blocking) -> bool:
+    """Whether the packed path pays off over the simple loops."""
+    if dtype not in ("f32", "f64") or min(m, n, k) == 0:
+        return False
+    return m >= 4 and n >= blk.lanes and k >= 4 and m * n * k >= 32 ** 3
+
+
+def emit_matmul(module: ir.Module, name: str, dtype: str, batch: int, M: int, N: int, K: int,
+                transpose_a: bool, transpose_b: bool, epilogue=None, n_extra: int = 0,
+                *, features: str | None = None, blocking: Blocking | None = None,
+                path: str | None = None) -> MatmulKernel:
+    """Emit `void name(A, B, C, extra_0.., i64 task_begin, i64 task_end)`; see the module doc.
+
+    A is [batch, M, K] ([batch, K, M] when transpose_a), B is [batch, K, N]
+    ([batch, N, K] when transpose_b), C is [batch, M, N]. `features` names the
+    target CPU features (default: this host), `blocking` overrides the tile
+    sizes and `path` forces "blocked" or "simple" (for tests and tuning).
+    """
+    if dtype not in _SCALARS:
+        raise ValueError(f"dot {name!r}: dtype must be one of {sorted(_SCALARS)}, got {dtype!r}")
+    dims = dict(batch=batch, M=M, N=N, K=K)
+    bad = {d: v for d, v in dims.items() if not isinstance(v, int) or v < 0}
+    if bad:
+        raise ValueError(f"dot {name!r}: sizes must be non-negative ints, got {bad}")
+    blk = blocking or choose_blocking(dtype, features)
+    if path is None:
+        path = "blocked" if use_blocked(dtype, M, N, K, blk) else "simple"
+    if path == "blocked" and (dtype not in ("f32", "f64") or min(M, N, K) == 0):
+        raise ValueError(f"dot {name!r}: the blocked path needs a float dtype and non-empty "
+                         f"dims, got {dtype} M={M} N={N} K={K}")
+    g = _Gen(module, dtype, blk.lanes, blk.use_fma)
+    fn = g.new_function(name, ["A", "B", "C"] + [f"extra_{i}" for i in range(n_extra)] +
+                        ["%task_begin", "%task_end"])
+    if path == "blocked":
+        _emit_blocked(g, fn, name, blk, M, N, K, transpose_a, transpose_b, n_extra, epilogue)
+        rpt = blk.mr
+        min_tasks = _cdiv(blk.mc, rpt)      # amortizes packing B once per chunk
+    else:
+        _emit_simple(g, fn, M, N, K, transpose_a, transpose_b, epilogue, fn.args[3:3 + n_extra])
+        rpt = 1
+        min_tasks = 1
+    num_tasks = batch * _cdiv(M, rpt)
+    flops = 2 * batch * M * N * K
+    task_flops = max(1, 2 * rpt * N * max(K, 1))
+    grain = max(min_tasks, _cdiv(200_000, task_flops))  # ~ tens of microseconds per chunk
+    grain = max(1, min(grain, num_tasks))
+    return MatmulKernel(fn, num_tasks, flops, grain, rpt, path, blk.lanes)
