@@ -393,9 +393,9 @@ def evaluate(instr_or_op, operands, attrs: dict | None = None) -> np.ndarray:
     with np.errstate(all="ignore"):
         out = np.asarray(fn(arrays, attrs, t))
     if out.shape != t.shape or out.dtype != t.np_dtype:
-        # A bug here, not in the caller's IR: the oracle must be exact.
-        raise AssertionError(f"interpreter: {op} produced {out.dtype}{list(out.shape)}, "
-                             f"expected {t}")
+        # A wrong result type recorded on the Instr, or a bug here.
+        got = _type_of(out) if out.dtype in NP_TO_IR else f"{out.dtype}{list(out.shape)}"
+        raise IRError(f"interpreter: {op} evaluated to {got}, but its result type is {t}")
     if not out.flags.owndata or not out.flags.c_contiguous:
         out = np.array(out, order="C", copy=True)
     return out
