@@ -460,7 +460,7 @@ class Builder:
         arr = np.asarray(value, dtype=DTYPES[dtype] if dtype else None)
         if arr.dtype not in NP_TO_IR:
             raise IRError(f"constant of unsupported dtype {arr.dtype}")
-        return self.emit("constant", value=np.ascontiguousarray(arr))
+        return self.emit("constant", value=np.array(arr, order="C"))
 
     def result(self, v: Value, user_name: str | None = None, alias_param: int | None = None):
         self.fn.results.append(v)
