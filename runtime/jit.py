@@ -3,6 +3,20 @@
 Every compiled function has one ABI: `int32_t entry(void **buffers)`, where
 `buffers` holds pointers to the parameters, then the results, then the arena.
 A non-zero return is an error code (see `ERRORS`).
+
+With `cache=True` the object code is looked up in the on-disk compile cache
+(runtime/cache.py) under a key of the IR text, the target and the
+optimization level. On a hit the object is loaded straight into the engine:
+no parsing, optimization or codegen runs, so `.optimized_ir`, `.module` and
+`.asm()` are recomputed lazily (parse + optimize again) the first time they
+are asked for. On a miss the module is optimized, emitted once as an object
+file, stored, and loaded the same way, so hit and miss run the same code.
+
+Generated code may declare the runtime's native helpers (for example
+`declare void @tfc_parallel_for(ptr, ptr, i64, i64)`); they are linked in from
+runtime/native.py when the IR mentions them. A module with static
+constructors (`llvm.global_ctors`) bypasses the cache: constructors run only
+for modules the engine compiles itself.
 """
 from __future__ import annotations
 
@@ -11,41 +25,122 @@ import time
 import cffi
 import llvmlite.binding as llvm
 
-from .llvm_target import init_native, optimize, target_machine
+from . import cache as _cache
+from .llvm_target import host_cpu, init_native, optimize, target_machine
 
 _ffi = cffi.FFI()
 ENTRY_CTYPE = "int32_t(*)(void **)"
 
 
-class JITModule:
-    """An LLVM module compiled into this process; keeps the engine alive."""
+def _needs_native_helpers(llvm_ir: str) -> bool:
+    return "@tfc_" in llvm_ir
 
-    def __init__(self, llvm_ir: str, opt_level: int = 3, name: str = "tfc"):
+
+class JITModule:
+    """An LLVM module compiled into this process; keeps the engine alive.
+
+    `timings` maps stage names to seconds ("llvm_parse", "llvm_opt",
+    "llvm_codegen", and with the cache "cache_lookup", "cache_store",
+    "load") plus "cache_hit", a bool.
+    """
+
+    def __init__(self, llvm_ir: str, opt_level: int = 3, name: str = "tfc",
+                 cache: bool = False):
         init_native()
-        self.timings = {}
-        t0 = time.perf_counter()
-        mod = llvm.parse_assembly(llvm_ir)
-        mod.name = name
-        mod.verify()
+        if _needs_native_helpers(llvm_ir):
+            from .native import register_with_llvm
+            register_with_llvm()
+        self._llvm_ir = llvm_ir
+        self._name = name
+        self.opt_level = opt_level
         self.tm = target_machine()
+        self._module = None
+        self._optimized_ir = None
+        self._objects = []      # object files handed to the engine
+        self.cache_hit = False
+        self.cache_key = None
+        self.timings = {"cache_hit": False}
+        # static constructors only run for modules, not for loaded objects
+        use_cache = cache and _cache.enabled() and "llvm.global_ctors" not in llvm_ir
+        if use_cache:
+            t0 = time.perf_counter()
+            self.cache_key = self._key()
+            obj = _cache.get(self.cache_key)
+            self.timings["cache_lookup"] = time.perf_counter() - t0
+            if obj is not None:
+                self.cache_hit = self.timings["cache_hit"] = True
+                self._load_object(obj)
+                return
+        mod, t_parse, t_opt = self._parse_and_optimize()
+        self._module, self._optimized_ir = mod, str(mod)
+        self.timings["llvm_parse"], self.timings["llvm_opt"] = t_parse, t_opt
+        t2 = time.perf_counter()
+        if use_cache:
+            obj = self.tm.emit_object(mod)
+            t3 = time.perf_counter()
+            self.timings["llvm_codegen"] = t3 - t2
+            _cache.put(self.cache_key, obj)
+            self.timings["cache_store"] = time.perf_counter() - t3
+            self._load_object(obj)
+        else:
+            self.engine = llvm.create_mcjit_compiler(mod, self.tm)
+            self.engine.finalize_object()
+            self.engine.run_static_constructors()
+            self.timings["llvm_codegen"] = time.perf_counter() - t2
+
+    def _key(self) -> str:
+        triple, cpu, features = host_cpu()
+        return _cache.key(self._llvm_ir, triple, cpu, features,
+                          variant=f"jit;O{self.opt_level};reloc=default;code=jitdefault")
+
+    def _parse_and_optimize(self):
+        t0 = time.perf_counter()
+        try:
+            mod = llvm.parse_assembly(self._llvm_ir)
+            mod.name = self._name
+            mod.verify()
+        except RuntimeError as e:
+            raise RuntimeError(f"invalid LLVM IR for module {self._name!r}: {e}") from None
         mod.triple = self.tm.triple
         mod.data_layout = str(self.tm.target_data)
         t1 = time.perf_counter()
-        if opt_level > 0:
-            optimize(mod, self.tm, opt_level)
-        t2 = time.perf_counter()
-        self.optimized_ir = str(mod)
-        self.engine = llvm.create_mcjit_compiler(mod, self.tm)
+        if self.opt_level > 0:
+            optimize(mod, self.tm, self.opt_level)
+        return mod, t1 - t0, time.perf_counter() - t1
+
+    def _load_object(self, obj: bytes) -> None:
+        """Links object code into a fresh engine over an empty module."""
+        t0 = time.perf_counter()
+        empty = llvm.parse_assembly("")
+        empty.name = self._name
+        empty.triple = self.tm.triple
+        empty.data_layout = str(self.tm.target_data)
+        self.engine = llvm.create_mcjit_compiler(empty, self.tm)
+        ref = llvm.ObjectFileRef.from_data(bytes(obj))
+        self._objects.append(ref)
+        self.engine.add_object_file(ref)
         self.engine.finalize_object()
-        self.engine.run_static_constructors()
-        t3 = time.perf_counter()
-        self.module = mod
-        self.timings = {"llvm_parse": t1 - t0, "llvm_opt": t2 - t1, "llvm_codegen": t3 - t2}
+        self.timings["load"] = time.perf_counter() - t0
+
+    @property
+    def module(self):
+        """The optimized llvmlite module (recomputed after a cache hit)."""
+        if self._module is None:
+            mod, _, _ = self._parse_and_optimize()
+            self._module, self._optimized_ir = mod, str(mod)
+        return self._module
+
+    @property
+    def optimized_ir(self) -> str:
+        """The optimized LLVM IR text (recomputed after a cache hit)."""
+        if self._optimized_ir is None:
+            self.module
+        return self._optimized_ir
 
     def address(self, symbol: str) -> int:
         addr = self.engine.get_function_address(symbol)
         if not addr:
-            raise KeyError(f"symbol {symbol!r} not found in the compiled module")
+            raise KeyError(f"symbol {symbol!r} not found in the compiled module {self._name!r}")
         return addr
 
     def entry(self, symbol: str):
