@@ -54,7 +54,7 @@ _BARE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _CANONICAL_NAN = {"f32": 0x7FC00000, "f64": 0x7FF8000000000000}
 _UINT_OF = {"f32": np.uint32, "f64": np.uint64}
 # Only a header longer than this goes one parameter / result per line.
-_HEADER_WIDTH = 120
+_HEADER_WIDTH = 128
 _INDENT = "  "
 
 
@@ -132,7 +132,7 @@ def _format_dense(arr: np.ndarray, implied: TensorType | None, elide_over) -> st
     elif elide_over is not None and arr.size > elide_over:
         body = f"...elided {arr.size} elements..."
     else:
-        body = _nest(_element_tokens(np.ascontiguousarray(arr)), arr.shape)
+        body = _nest(_element_tokens(arr), arr.shape)
     return f"dense<{prefix}{body}>"
 
 
@@ -412,11 +412,11 @@ class _Parser:
         skel = "".join(_NOT_BRACKET.sub("", body).split())
         splat = skel == "" and len(toks) == 1
         if not splat:
+            if len(toks) != t.size:
+                self.fail(f"dense literal has {len(toks)} elements, {t} needs {t.size}", d.pos)
             if skel != _skeleton(shape):
                 self.fail(f"dense literal's brackets don't match shape {list(shape)} of {t}",
                           d.pos)
-            if len(toks) != t.size:
-                self.fail(f"dense literal has {len(toks)} elements, {t} needs {t.size}", d.pos)
         kind = t.np_dtype.kind
         pattern = _ELEMENT_KINDS[kind]
         flat = None
@@ -574,6 +574,7 @@ class _Parser:
             fn.body.append(ins)
 
         # return
+        ret_pos = self.pos - len("return")
         if not self.peek("}"):
             fn.results.append(use("a returned value like %1"))
             while self.accept(","):
@@ -581,7 +582,7 @@ class _Parser:
         self.expect("}", "'}' closing the function")
         if len(fn.results) != len(declared):
             self.fail(f"the header declares {len(declared)} result(s) but return gives "
-                      f"{len(fn.results)}")
+                      f"{len(fn.results)}", ret_pos)
         for i, ((pos, t), v) in enumerate(zip(declared, fn.results)):
             if v.type != t:
                 self.fail(f"result {i} is declared {t} but return gives %{v.name}: {v.type}", pos)
