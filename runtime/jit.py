@@ -31,6 +31,10 @@ from .llvm_target import host_cpu, init_native, optimize, target_machine
 _ffi = cffi.FFI()
 ENTRY_CTYPE = "int32_t(*)(void **)"
 
+# MCJIT takes ownership of its target machine and frees it with the engine, so
+# each engine gets a fresh one (never the shared, cached `target_machine()`).
+_new_target_machine = getattr(target_machine, "__wrapped__", target_machine)
+
 
 def _needs_native_helpers(llvm_ir: str) -> bool:
     return "@tfc_" in llvm_ir
@@ -53,7 +57,7 @@ class JITModule:
         self._llvm_ir = llvm_ir
         self._name = name
         self.opt_level = opt_level
-        self.tm = target_machine()
+        self.tm = _new_target_machine()
         self._module = None
         self._optimized_ir = None
         self._objects = []      # object files handed to the engine
