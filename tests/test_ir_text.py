@@ -11,7 +11,7 @@ from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 from tfcompile.ir import core
-from tfcompile.ir.core import Builder, Function, Instr, IRError, Module, TensorType
+from tfcompile.ir.core import Builder, Function, IRError, Module, TensorType
 from tfcompile.ir.text import (format_instr, parse_function, parse_module, print_function,
                                print_module)
 from tfcompile.ir.verifier import verify_function

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tfcompile.ir import core
-from tfcompile.ir.core import Builder, Function, Instr, IRError, Module, TensorType, Value
+from tfcompile.ir.core import Builder, Function, IRError, Module, TensorType, Value
 from tfcompile.ir.text import parse_function, print_function
 from tfcompile.ir.verifier import verify_function, verify_module
 
@@ -48,6 +48,11 @@ def rejects(fn, *fragments):
     for f in fragments:
         assert f in msg, f"{f!r} not in {msg!r}"
     return msg
+
+
+def test_every_op_has_an_attribute_schema():
+    from tfcompile.ir import verifier
+    assert set(verifier._REQUIRED) == set(core.OPS)
 
 
 def test_valid_ir_passes():
