@@ -56,6 +56,7 @@ def test_round_trip_all_dtypes_and_shapes(tmp_path):
     # Exactly TF's two file names, and no temporary files left behind.
     assert _files(tmp_path) == ["model.ckpt-10.data-00000-of-00001",
                                 "model.ckpt-10.index"]
+    assert glob.glob(prefix + ".data-?????-of-?????") == [prefix + ".data-00000-of-00001"]
     assert ckio.checkpoint_exists(prefix)
 
 
