@@ -93,6 +93,11 @@ def test_idx_options_one_hot_reshape_dtype(tmp_path):
     assert ds.validation.num_examples == 0
     raw = mnist.load_mnist(str(d), validation_size=0, dtype=np.uint8)
     np.testing.assert_array_equal(raw.train.images, arrays[0].reshape(12, 784))
+    class GraphDType:  # what tf.float32 looks like to the loader
+        as_numpy_dtype = np.float32
+
+    as_tf = mnist.load_mnist(str(d), validation_size=0, dtype=GraphDType())
+    assert as_tf.train.images.dtype == np.float32
     with pytest.raises(TypeError, match="Invalid image dtype int32"):
         mnist.load_mnist(str(d), validation_size=0, dtype=np.int32)
     with pytest.raises(ValueError, match="Validation size should be between 0 and 12. Received: 13."):

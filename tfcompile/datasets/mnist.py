@@ -109,7 +109,8 @@ class DataSet:
             raise ValueError(f"DataSet: images.shape {images.shape} and "
                              f"labels.shape {labels.shape} disagree on the "
                              "number of examples")
-        dtype = np.dtype(dtype)
+        # Also accepts a graph DType such as tf.float32, as TF's loader does.
+        dtype = np.dtype(getattr(dtype, "as_numpy_dtype", dtype))
         if dtype != np.uint8 and dtype.kind != "f":
             raise TypeError(f"Invalid image dtype {dtype}, expected uint8 or "
                             "a float type such as float32")
