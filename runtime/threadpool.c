@@ -38,7 +38,11 @@
 #include <time.h>
 #include <unistd.h>
 
+/* An exported library may build with -fvisibility=hidden -DTFC_API= to keep
+   its own copy of the helpers private. */
+#ifndef TFC_API
 #define TFC_API __attribute__((visibility("default")))
+#endif
 #define TFC_MAX_THREADS 1024          /* must stay below 1 << 16 (chunk field) */
 #define TFC_DEFAULT_SPIN_US 100
 
@@ -237,7 +241,8 @@ static void wait_done(int64_t chunks) {
     int64_t deadline = pool.spin_ns > 0 ? now_ns() + pool.spin_ns : 0;
     unsigned spins = 0;
     while (deadline) {
-        if (LOAD_RELAXED(&pool.done) == chunks) goto finished;
+        /* acquire: the chunks' results are visible once the count is seen */
+        if (__atomic_load_n(&pool.done, __ATOMIC_ACQUIRE) == chunks) return;
         cpu_relax();
         if ((++spins & 63) == 0 && now_ns() > deadline) break;
     }
@@ -247,9 +252,6 @@ static void wait_done(int64_t chunks) {
         pthread_cond_wait(&pool.done_cv, &pool.done_mu);
     STORE(&pool.caller_sleeping, 0);
     pthread_mutex_unlock(&pool.done_mu);
-finished:
-    /* pairs with the workers' release of their chunk results */
-    __atomic_thread_fence(__ATOMIC_ACQUIRE);
 }
 
 static void stop_workers(void) {

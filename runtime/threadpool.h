@@ -15,6 +15,18 @@
 extern "C" {
 #endif
 
+/* tfc_parallel_for: calls fn(ctx, begin, end) over contiguous chunks covering
+ *   [0, n) exactly once, each of at least `grain` items (grain < 1 counts as
+ *   1), on the pool's threads and the caller; returns when all are done.
+ *   With n <= grain or one thread it is fn(ctx, 0, n) on the caller.  A call
+ *   made while the pool is busy (another OS thread's call, or a nested call
+ *   from inside fn) runs inline on its caller as fn(ctx, 0, n).
+ * tfc_set_num_threads: threads used, caller included; n <= 0 restores the
+ *   default ($TFC_NUM_THREADS read at first use, else the CPUs in the
+ *   process's affinity mask).  Takes effect at the next parallel call.
+ * tfc_aligned_alloc: 64-byte aligned, size rounded up to whole 64-byte
+ *   lines; NULL on failure or negative size.  Free with tfc_aligned_free.
+ */
 /* cdef-begin */
 void tfc_parallel_for(void (*fn)(void *ctx, int64_t begin, int64_t end), void *ctx, int64_t n, int64_t grain);
 void tfc_set_num_threads(int n);
