@@ -1,1 +1,73 @@
-"""tfcompile: the TensorFlow 1.x graph API, compiled through LLVM."""
+"""tfcompile: the TensorFlow 1.x graph API, where every Session.run is native code
+produced by an optimizing compiler through LLVM.
+
+    import tfcompile as tf
+    x = tf.placeholder(tf.float32, [None, 784])
+"""
+from __future__ import annotations
+
+from . import dtypes, errors, nn
+from .config import (ConfigProto, GPUOptions, GraphOptions, OptimizerOptions,
+                     RunMetadata, RunOptions)
+from .dtypes import (DType, as_dtype, bool, double, float16, float32, float64, half,  # noqa: A004
+                     int8, int16, int32, int64, uint8, uint16)
+from .graph import (Graph, GraphKeys, Operation, Tensor, add_to_collection,
+                    add_to_collections, control_dependencies, get_collection,
+                    get_collection_ref, get_default_graph, name_scope,
+                    reset_default_graph)
+from .ops import overloads as _overloads
+from .ops.array_ops import (concat, expand_dims, fill, gather, matrix_transpose, one_hot,
+                            ones, ones_like, pack, placeholder, placeholder_with_default,
+                            range, rank, reshape, shape, size, slice, squeeze, stack,
+                            strided_slice, transpose, unpack, unstack, where, where_v2,
+                            zeros, zeros_like)
+from .ops.constant_op import constant, convert_to_tensor, is_tensor
+from .ops.control_flow import group, no_op, tuple  # noqa: A004
+from .ops.math_ops import (abs, add, add_n, argmax, argmin, cast, ceil, cos,  # noqa: A004
+                           count_nonzero, div, div_no_nan, divide, equal, exp, expm1, floor,
+                           floor_div, floordiv, floormod, greater, greater_equal, identity,
+                           less, less_equal, log, log1p, logical_and, logical_not,
+                           logical_or, logical_xor, matmul, maximum, minimum, mod, multiply,
+                           negative, not_equal, pow, realdiv, reciprocal, reduce_all,
+                           reduce_any, reduce_max, reduce_mean, reduce_min, reduce_prod,
+                           reduce_sum, round, rsqrt, scalar_mul, sigmoid, sign, sin, sqrt,
+                           square, squared_difference, stop_gradient, subtract, tanh,
+                           to_double, to_float, to_int32, to_int64, truediv, truncatediv,
+                           truncatemod)
+from .ops.op_util import get_static_value
+from .ops.random_ops import (random_normal, random_uniform, set_random_seed,
+                             truncated_normal)
+from .ops.registry import NoGradient, NotDifferentiable, RegisterGradient
+from .session import InteractiveSession, Session, get_default_session
+from .tensor_shape import Dimension, TensorShape
+from .variables import (Variable, all_variables, assign, assign_add, assign_sub,
+                        global_variables, global_variables_initializer,
+                        initialize_all_variables, initialize_local_variables,
+                        initialize_variables, is_variable_initialized,
+                        local_variables, local_variables_initializer, model_variables,
+                        trainable_variables, variables_initializer)
+
+_overloads.install()
+
+newaxis = None
+__version__ = "0.1.0"
+VERSION = "1.15.0-tfcompile"
+GRAPH_DEF_VERSION = 134
+sub = subtract
+mul = multiply
+neg = negative
+
+
+def get_seed(op_seed):
+    from .ops.random_ops import get_seed as _g
+    return _g(op_seed)
+
+
+def compile(fetches, feeds, session=None):  # noqa: A001 - the compile-and-run API
+    from .api import compile as _c
+    return _c(fetches, feeds, session)
+
+
+def jit(fn=None, **kwargs):
+    from .api import jit as _j
+    return _j(fn, **kwargs)

@@ -115,7 +115,7 @@ def constant(value, dtype=None, shape=None, name="Const", verify_shape=False):
                             if verify_shape else
                             f"Too many elements provided. Needed at most {n}, but "
                             f"received {arr.size}")
-    arr = np.ascontiguousarray(arr)
+    arr = np.array(arr, order="C")
     arr.setflags(write=False)
     dt = _dt.as_dtype(arr.dtype)
     return make_tensor("Const", [], dt, arr.shape, {"value": arr, "dtype": dt}, name=name)

@@ -1,0 +1,300 @@
+"""Graph -> IR: prune a graph to what the fetches need and lower it to one IR
+function whose parameters are feeds, variables and random counters and whose
+results are fetched values and variable updates (aliased to the variable's
+parameter, so the update is written in place)."""
+from __future__ import annotations
+
+import heapq
+
+import numpy as np
+
+from . import dtypes as _dt
+from .errors import FailedPreconditionError, InvalidArgumentError, UnimplementedError
+from .graph import Operation, Tensor
+from .ops.registry import LOWERINGS
+from .tensor_shape import TensorShape
+
+from .ir import core as ir
+from .ir.core import TensorType
+
+
+def needed_ops(fetch_tensors, target_ops, fed):
+    """Ops the fetches and targets transitively need, stopping at fed tensors."""
+    seen = set()
+    order = []
+    stack = [t.op for t in fetch_tensors if t not in fed] + list(target_ops)
+    while stack:
+        op = stack.pop()
+        if op in seen:
+            continue
+        seen.add(op)
+        order.append(op)
+        for t in op.inputs:
+            if t not in fed and t.op not in seen:
+                stack.append(t.op)
+        for c in op.control_inputs:
+            if c not in seen:
+                stack.append(c)
+    return seen
+
+
+def topo_order(ops, fed):
+    """Dependencies first; among ready ops, the one created first (TF's usual order:
+    reads of a variable made while building the model come before its updates)."""
+    indeg = {op: 0 for op in ops}
+    users = {op: [] for op in ops}
+    for op in ops:
+        deps = {t.op for t in op.inputs if t not in fed and t.op in ops}
+        deps |= {c for c in op.control_inputs if c in ops}
+        indeg[op] = len(deps)
+        for d in deps:
+            users[d].append(op)
+    heap = [(op._id, op) for op, n in indeg.items() if n == 0]
+    heapq.heapify(heap)
+    out = []
+    while heap:
+        _, op = heapq.heappop(heap)
+        out.append(op)
+        for u in users[op]:
+            indeg[u] -= 1
+            if indeg[u] == 0:
+                heapq.heappush(heap, (u._id, u))
+    if len(out) != len(ops):
+        cyc = sorted((op for op in ops if indeg[op] > 0), key=lambda o: o._id)
+        raise InvalidArgumentError(None, cyc[0], "The graph has a cycle through "
+                                   + ", ".join(o.name for o in cyc[:5]))
+    return out
+
+
+class LoweringContext:
+    """What a lowering function sees: an IR builder and helpers."""
+
+    def __init__(self, fn: ir.Function, seed_source):
+        self.fn = fn
+        self.b = ir.Builder(fn)
+        self.op = None
+        self.params = []          # ("feed", Tensor) | ("var", Operation) | ("rng", Operation)
+        self.var_params = {}      # var op -> param index
+        self.var_current = {}     # var op -> current IR value
+        self.var_written = []     # var ops in order of first write
+        self.var_shapes = {}      # var op -> concrete shape of the stored value
+        self.rng_params = {}
+        self._seed_source = seed_source
+
+    # ---- errors
+    def fail(self, message, cls=InvalidArgumentError):
+        raise cls(None, self.op, message)
+
+    # ---- params
+    def add_param(self, kind, obj, type_, name):
+        v = self.b.param(type_, name)
+        self.params.append((kind, obj))
+        return v
+
+    def read_variable(self, var_op):
+        if var_op in self.var_current:
+            return self.var_current[var_op]
+        shape = self.var_shapes.get(var_op)
+        if shape is None:
+            raise FailedPreconditionError(
+                None, var_op, f"Attempting to use uninitialized value {var_op.name}")
+        t = TensorType(shape, _dt.compilable(var_op.outputs[0].dtype, var_op.name))
+        v = self.add_param("var", var_op, t, var_op.outputs[0].name)
+        self.var_params[var_op] = len(self.params) - 1
+        self.var_current[var_op] = v
+        return v
+
+    def write_variable(self, var_op, value, validate=True):
+        cur = self.var_current.get(var_op)
+        static = var_op.outputs[0].shape
+        if validate and not static.is_compatible_with(TensorShape(value.shape)):
+            self.fail(f"Assign requires shapes of both tensors to match. lhs shape= "
+                      f"{static} rhs shape= {list(value.shape)}")
+        if cur is not None and validate and cur.shape != value.shape:
+            self.fail(f"Assign requires shapes of both tensors to match. lhs shape= "
+                      f"{list(cur.shape)} rhs shape= {list(value.shape)}")
+        if var_op not in self.var_written:
+            self.var_written.append(var_op)
+        self.var_current[var_op] = value
+
+    def rng_counter(self, op):
+        if op not in self.rng_params:
+            self.rng_params[op] = self.add_param("rng", op, TensorType((), "i64"),
+                                                 op.name + "/counter")
+        return self.rng_params[op]
+
+    def seeds(self, op):
+        s1, s2 = op.attrs["seed"], op.attrs["seed2"]
+        if s1 == 0 and s2 == 0:
+            return self._seed_source(op)
+        return s1, s2
+
+    # ---- values
+    def const_value(self, v, what="value"):
+        """The compile-time value of an IR value (shapes, axes and the like)."""
+        arr = _fold(v)
+        if arr is None:
+            self.fail(f"{what} must be known when the graph is compiled (a constant, or "
+                      "computed from constants and static shapes)", UnimplementedError)
+        return arr
+
+    def axis(self, a, rank):
+        a = int(a)
+        if not -rank <= a < max(rank, 1):
+            self.fail(f"axis {a} is out of range for a tensor of rank {rank}; expected "
+                      f"[{-rank}, {rank})")
+        return a % rank if rank else 0
+
+    def scalar(self, value, dtype, shape=()):
+        c = self.b.constant(np.array(value, dtype=ir.DTYPES[dtype]))
+        return self.bcast(c, tuple(shape))
+
+    def convert(self, v, dtype):
+        if v.dtype == dtype:
+            return v
+        return self.b.emit("convert", [v], dtype=dtype)
+
+    def broadcast_shape(self, a, b):
+        a, b = tuple(a), tuple(b)
+        n = max(len(a), len(b))
+        a = (1,) * (n - len(a)) + a
+        b = (1,) * (n - len(b)) + b
+        out = []
+        for x, y in zip(a, b):
+            if x != y and x != 1 and y != 1:
+                self.fail(f"Incompatible shapes: {list(a)} vs. {list(b)}")
+            out.append(y if x == 1 else x)
+        return tuple(out)
+
+    def bcast(self, v, shape):
+        shape = tuple(shape)
+        if v.shape == shape:
+            return v
+        r, n = v.type.rank, len(shape)
+        if r > n:
+            self.fail(f"can't broadcast shape {list(v.shape)} to {list(shape)}")
+        for i, d in enumerate(v.shape):
+            if d not in (1, shape[n - r + i]):
+                self.fail(f"Incompatible shapes: {list(v.shape)} vs. {list(shape)}")
+        return self.b.emit("broadcast", [v], shape=shape, dims=list(range(n - r, n)))
+
+    def broadcast_pair(self, x, y):
+        shape = self.broadcast_shape(x.shape, y.shape)
+        return self.bcast(x, shape), self.bcast(y, shape)
+
+
+def _fold(v):
+    """Evaluates `v` if it depends only on constants (small graphs of shape math)."""
+    ins = v.producer
+    if ins is None:
+        return None
+    if ins.op == "constant":
+        return ins.attrs["value"]
+    if ins.op == "rng" or ins.type.size > 4096:
+        return None
+    vals = []
+    for o in ins.operands:
+        x = _fold(o)
+        if x is None:
+            return None
+        vals.append(x)
+    from .ir.interpreter import evaluate
+    return evaluate(ins, vals)
+
+
+class Lowered:
+    """The result of lowering: the IR function and how to call it."""
+
+    def __init__(self, fn, params, results, var_updates):
+        self.fn = fn
+        self.params = params            # list of ("feed"|"var"|"rng", obj)
+        self.results = results          # list of ("fetch", Tensor) | ("var", var op)
+        self.var_updates = var_updates  # var ops written
+
+
+def lower(graph, fetch_tensors, target_ops, feeds, var_shapes, seed_source):
+    """Lowers the part of `graph` that `fetch_tensors` and `target_ops` need.
+
+    feeds: {Tensor: TensorType} of fed tensors; var_shapes: {var op: shape} of the
+    initialized variables."""
+    fed = set(feeds)
+    ops = needed_ops(fetch_tensors, target_ops, fed)
+    order = topo_order(ops, fed)
+    fn = ir.Function("main")
+    ctx = LoweringContext(fn, seed_source)
+    ctx.var_shapes = var_shapes
+    feed_vals = {}
+    for t in sorted(fed, key=lambda t: (t.op._id, t.value_index)):
+        if t.op in ops or t in fetch_tensors or any(t in o.inputs for o in ops):
+            feed_vals[t] = ctx.add_param("feed", t, feeds[t], t.name)
+    values = {}
+    for op in order:
+        ctx.op = op
+        if op.type == "VariableV2":
+            continue
+        if op.type == "Placeholder":
+            if all(t not in fed for t in op.outputs):
+                t = op.outputs[0]
+                raise InvalidArgumentError(
+                    None, op, f"You must feed a value for placeholder tensor '{op.name}' "
+                    f"with dtype {_tf_type_name(t.dtype)} and shape {_shape_str(t.shape)}")
+            continue
+        fn_lower = LOWERINGS.get(op.type)
+        if fn_lower is None:
+            raise UnimplementedError(None, op, f"The op type {op.type!r} (op {op.name!r}) "
+                                     "has no lowering to the compiler's IR")
+        ins = []
+        for t in op.inputs:
+            if t in feed_vals:
+                ins.append(feed_vals[t])
+            elif t.op.type == "VariableV2":
+                ins.append(ctx.read_variable(t.op) if op.type not in (
+                    "Assign",) else None)
+            else:
+                ins.append(values[t])
+        outs = fn_lower(ctx, op, ins)
+        if len(outs) != len(op.outputs):
+            raise RuntimeError(f"lowering of {op.type} gave {len(outs)} values for "
+                               f"{len(op.outputs)} outputs")
+        for t, v in zip(op.outputs, outs):
+            if v.dtype != t.dtype.ir:
+                raise RuntimeError(f"lowering of {op.name} ({op.type}) gave {v.type}, but "
+                                   f"the tensor {t.name} is {t.dtype.name}")
+            if not t.shape.is_compatible_with(TensorShape(v.shape)):
+                ctx.fail(f"{op.type} produced shape {list(v.shape)}, which is incompatible "
+                         f"with the static shape {t.shape} of {t.name}")
+            values[t] = v
+    ctx.op = None
+    results = []
+    for t in fetch_tensors:
+        if t in feed_vals:
+            v = feed_vals[t]
+        elif t.op.type == "VariableV2":
+            v = ctx.read_variable(t.op)
+        elif t.op.type == "Placeholder":
+            raise InvalidArgumentError(
+                None, t.op, f"You must feed a value for placeholder tensor '{t.op.name}' "
+                f"with dtype {_tf_type_name(t.dtype)} and shape {_shape_str(t.shape)}")
+        else:
+            v = values[t]
+        ctx.b.result(v, t.name)
+        results.append(("fetch", t))
+    for var_op in ctx.var_written:
+        alias = ctx.var_params.get(var_op)
+        ctx.b.result(ctx.var_current[var_op], var_op.name, alias_param=alias)
+        results.append(("var", var_op))
+    return Lowered(fn, ctx.params, results, list(ctx.var_written))
+
+
+def _tf_type_name(dtype):
+    """TF's C++ DataTypeString names (float, double) used in its run-time messages."""
+    return {"float32": "float", "float64": "double"}.get(dtype.name, dtype.name)
+
+
+def _shape_str(shape):
+    if shape.ndims is None:
+        return "<unknown>"
+    return "[" + ",".join("?" if d is None else str(d) for d in shape.as_list()) + "]"
+
+
+_ = (Operation, Tensor)

@@ -1,0 +1,384 @@
+"""tf.Session: feeds and fetches in, one compiled native call per run.
+
+A run's signature (what is fetched, which tensors are fed with which shapes
+and dtypes) selects a compiled function from the session's cache; on a miss
+the needed subgraph is lowered to the IR, optimized and compiled through LLVM.
+The session owns variable storage and passes it to the compiled code, which
+updates it in place.
+"""
+from __future__ import annotations
+
+import collections
+import os
+import threading
+
+import numpy as np
+
+from . import dtypes as _dt
+from .config import ConfigProto
+from .errors import FailedPreconditionError
+from .graph import Operation, Tensor, get_default_graph
+from .ir.core import TensorType
+from .lowering import lower
+from .variables import Variable
+
+
+# ---------------------------------------------------------------- fetch structures
+
+class _FetchMapper:
+    """Flattens nested fetches into unique graph elements and rebuilds results."""
+
+    def __init__(self, graph, fetches):
+        self.graph = graph
+        self.elements = []
+        self._index = {}
+        self.template = self._build(fetches)
+
+    def _elem(self, fetch):
+        if fetch is None:
+            raise TypeError(f"Fetch argument {fetch!r} has invalid type {type(fetch)}")
+        try:
+            el = self.graph.as_graph_element(fetch, allow_tensor=True, allow_operation=True)
+        except TypeError:
+            raise TypeError(f"Fetch argument {fetch!r} has invalid type {type(fetch)}, must "
+                            "be a string or Tensor. (Can not convert a "
+                            f"{type(fetch).__name__} into a Tensor or Operation.)") from None
+        except (ValueError, KeyError) as e:
+            msg = e.args[0] if e.args else str(e)
+            raise ValueError(f"Fetch argument {fetch!r} cannot be interpreted as a Tensor. "
+                             f"({msg})") from None
+        key = id(el)
+        if key not in self._index:
+            self._index[key] = len(self.elements)
+            self.elements.append(el)
+        return ("el", self._index[key])
+
+    def _build(self, f):
+        if isinstance(f, (Tensor, Operation, Variable, str)):
+            return self._elem(f)
+        if isinstance(f, dict):
+            return ("dict", type(f), [(k, self._build(v)) for k, v in f.items()])
+        if isinstance(f, tuple) and hasattr(f, "_fields"):
+            return ("namedtuple", type(f), [self._build(v) for v in f])
+        if isinstance(f, (list, tuple)):
+            return ("seq", type(f), [self._build(v) for v in f])
+        return self._elem(f)
+
+    def rebuild(self, values, t=None):
+        t = self.template if t is None else t
+        kind = t[0]
+        if kind == "el":
+            return values[t[1]]
+        if kind == "dict":
+            d = t[1]() if t[1] is not dict else {}
+            for k, sub in t[2]:
+                d[k] = self.rebuild(values, sub)
+            return d
+        if kind == "namedtuple":
+            return t[1](*[self.rebuild(values, s) for s in t[2]])
+        items = [self.rebuild(values, s) for s in t[2]]
+        return items if t[1] is list else t[1](items)
+
+
+# ---------------------------------------------------------------- feeds
+
+def _feed_array(tensor, value):
+    if isinstance(value, (Tensor, Variable)):
+        raise TypeError("The value of a feed cannot be a tf.Tensor object. Acceptable feed "
+                        "values include Python scalars, strings, lists, numpy ndarrays, or "
+                        f"TensorHandles. (feeding {tensor.name})")
+    dt = tensor.dtype
+    want = dt.as_numpy_dtype
+    arr = value if isinstance(value, np.ndarray) else None
+    if arr is None:
+        try:
+            arr = np.asarray(value)
+        except Exception as e:  # ragged lists and the like
+            raise ValueError(f"Cannot feed value {value!r:.80} for Tensor {tensor.name!r}: {e}")
+    if arr.dtype != want:
+        kind = arr.dtype.kind
+        if kind in "OUSVMm" or kind == "c":
+            raise TypeError(f"Cannot feed a value of dtype {arr.dtype} to Tensor "
+                            f"{tensor.name!r} of dtype {dt.name}")
+        if dt.is_integer or dt.is_bool:
+            # TF casts silently; we refuse casts that would change a value.
+            with np.errstate(all="ignore"):
+                cast = arr.astype(want)
+                back_ok = np.array_equal(cast.astype(arr.dtype), arr) if arr.size else True
+            if not back_ok or (kind == "f" and not np.all(np.isfinite(arr))):
+                raise TypeError(f"Cannot feed value of dtype {arr.dtype} to Tensor "
+                                f"{tensor.name!r} of dtype {dt.name} without changing it "
+                                "(non-integral or out-of-range values)")
+            arr = cast
+        else:
+            arr = arr.astype(want)
+    if not arr.flags.c_contiguous:
+        arr = np.ascontiguousarray(arr)
+    if not tensor.shape.is_compatible_with(arr.shape):
+        raise ValueError(f"Cannot feed value of shape {arr.shape!r} for Tensor "
+                         f"{tensor.name!r}, which has shape {str(tensor.shape)!r}")
+    return arr
+
+
+# ---------------------------------------------------------------- compiled plans
+
+class _Plan:
+    """A compiled run signature: the executable and how to bind its buffers."""
+
+    def __init__(self, lowered, exe):
+        self.exe = exe
+        self.fn = lowered.fn
+        self.params = lowered.params
+        self.results = lowered.results
+        self.result_types = [v.type for v in lowered.fn.results]
+        self.aliases = dict(lowered.fn.aliases)
+        self.lock = threading.Lock()
+
+
+class BaseSession:
+    def __init__(self, target="", graph=None, config=None):
+        self._graph = graph if graph is not None else get_default_graph()
+        self._config = config if config is not None else ConfigProto()
+        self._closed = False
+        self._storage = {}         # var op -> np.ndarray
+        self._rng_counters = {}    # random op -> np.ndarray(int64 scalar)
+        self._plans = {}
+        self._epoch = 0            # bumps when a variable is first set or reshaped
+        self._seed_rng = np.random.default_rng()
+        self._random_seeds = {}
+        self._lock = threading.RLock()
+        self.compile_count = 0
+        from .compiler import CompileOptions
+        self._options = CompileOptions.from_config(self._config)
+
+    @property
+    def graph(self):
+        return self._graph
+
+    @property
+    def graph_def(self):
+        return self._graph.as_graph_def()
+
+    @property
+    def sess_str(self):
+        return ""
+
+    def close(self):
+        self._closed = True
+        self._plans.clear()
+        self._storage.clear()
+
+    def __enter__(self):
+        self._default_ctx = self.as_default()
+        self._default_ctx.__enter__()
+        self._graph_ctx = self._graph.as_default()
+        self._graph_ctx.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self._graph_ctx.__exit__(*exc)
+        self._default_ctx.__exit__(*exc)
+        self.close()
+        return False
+
+    def as_default(self):
+        return _DefaultSession(self)
+
+    def list_devices(self):
+        return []
+
+    # ---- the run path
+    def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        mapper = _FetchMapper(self._graph, fetches)
+        feeds = self._resolve_feeds(feed_dict)
+        fetch_tensors, targets = [], []
+        for el in mapper.elements:
+            (fetch_tensors if isinstance(el, Tensor) else targets).append(el)
+        values = self._run_elements(fetch_tensors, targets, feeds)
+        out = [values.get(id(el)) if isinstance(el, Tensor) else None
+               for el in mapper.elements]
+        return mapper.rebuild(out)
+
+    def _resolve_feeds(self, feed_dict):
+        feeds = {}
+        if not feed_dict:
+            return feeds
+        for key, value in feed_dict.items():
+            if isinstance(key, Variable):
+                key = key._variable
+            if isinstance(key, Operation):
+                raise TypeError(f"Cannot interpret feed_dict key as Tensor: {key.name} is an "
+                                "Operation, not a Tensor")
+            try:
+                t = self._graph.as_graph_element(key, allow_tensor=True, allow_operation=False)
+            except (KeyError, ValueError) as e:
+                raise ValueError(f"Cannot interpret feed_dict key as Tensor: "
+                                 f"{e.args[0] if e.args else e}") from None
+            except TypeError:
+                raise TypeError(f"Cannot interpret feed_dict key as Tensor: Can not convert "
+                                f"a {type(key).__name__} into a Tensor.") from None
+            feeds[t] = _feed_array(t, value)
+        return feeds
+
+    def _run_elements(self, fetch_tensors, targets, feeds):
+        key = (tuple(id(t) for t in fetch_tensors), tuple(id(o) for o in targets),
+               tuple((id(t), a.shape, a.dtype.char) for t, a in feeds.items()), self._epoch)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._compile(fetch_tensors, targets, feeds)
+            self._plans[key] = plan
+        return self._execute(plan, feeds)
+
+    def _seed_for(self, op):
+        if op not in self._random_seeds:
+            s = self._seed_rng.integers(1, 2 ** 31 - 1, size=2)
+            self._random_seeds[op] = (int(s[0]), int(s[1]))
+        return self._random_seeds[op]
+
+    def _compile(self, fetch_tensors, targets, feeds):
+        from .compiler import compile_lowered
+        feed_types = {}
+        for t, a in feeds.items():
+            feed_types[t] = TensorType(a.shape, _dt.compilable(t.dtype, t.name))
+        var_shapes = {op: a.shape for op, a in self._storage.items()}
+        lowered = lower(self._graph, fetch_tensors, targets, feed_types, var_shapes,
+                        self._seed_for)
+        exe = compile_lowered(lowered.fn, self._options)
+        self.compile_count += 1
+        return _Plan(lowered, exe)
+
+    def _execute(self, plan, feeds):
+        args = []
+        for kind, obj in plan.params:
+            if kind == "feed":
+                args.append(feeds[obj])
+            elif kind == "var":
+                arr = self._storage.get(obj)
+                if arr is None:
+                    raise FailedPreconditionError(
+                        None, obj, f"Attempting to use uninitialized value {obj.name}")
+                args.append(arr)
+            else:
+                c = self._rng_counters.get(obj)
+                if c is None:
+                    c = self._rng_counters[obj] = np.zeros((), np.int64)
+                args.append(c)
+        outs = []
+        for i, t in enumerate(plan.result_types):
+            if i in plan.aliases:
+                outs.append(args[plan.aliases[i]])
+            else:
+                outs.append(np.empty(t.shape, t.np_dtype))
+        with plan.lock:
+            plan.exe.call(args, outs)
+        for kind, obj in plan.params:
+            if kind == "rng":
+                self._rng_counters[obj] += 1
+        values = {}
+        for (kind, obj), arr in zip(plan.results, outs):
+            if kind == "fetch":
+                values[id(obj)] = arr
+            else:
+                old = self._storage.get(obj)
+                if old is None or old.shape != arr.shape:
+                    self._epoch += 1
+                self._storage[obj] = arr
+        return values
+
+    def _load_variable(self, var, value):
+        op = var.op
+        arr = np.array(value, dtype=var.dtype.as_numpy_dtype, order="C")
+        if not var.shape.is_compatible_with(arr.shape):
+            raise ValueError(f"Cannot load value of shape {arr.shape} into variable "
+                             f"{var.name} of shape {var.shape}")
+        old = self._storage.get(op)
+        if old is None or old.shape != arr.shape:
+            self._epoch += 1
+        self._storage[op] = arr
+
+    def make_callable(self, fetches, feed_list=None, accept_options=False):
+        feed_list = list(feed_list or [])
+
+        def call(*args, **kwargs):
+            return self.run(fetches, dict(zip(feed_list, args)))
+        return call
+
+
+class Session(BaseSession):
+    """tf.Session(target='', graph=None, config=None)."""
+
+
+class InteractiveSession(BaseSession):
+    """A session that installs itself as the default on construction."""
+
+    def __init__(self, target="", graph=None, config=None):
+        super().__init__(target, graph, config)
+        self._default_ctx = self.as_default()
+        self._default_ctx.__enter__()
+        self._graph_ctx = self._graph.as_default()
+        self._graph_ctx.__enter__()
+        _interactive.append(self)
+
+    def close(self):
+        super().close()
+        if self in _interactive:
+            _interactive.remove(self)
+            try:
+                self._graph_ctx.__exit__(None, None, None)
+                self._default_ctx.__exit__(None, None, None)
+            except (IndexError, ValueError):
+                pass
+
+
+_interactive = []
+_local = threading.local()
+
+
+def _session_stack():
+    if not hasattr(_local, "stack"):
+        _local.stack = []
+    return _local.stack
+
+
+class _DefaultSession:
+    def __init__(self, sess):
+        self.sess = sess
+
+    def __enter__(self):
+        _session_stack().append(self.sess)
+        return self.sess
+
+    def __exit__(self, *exc):
+        st = _session_stack()
+        if self.sess in st:
+            st.reverse()
+            st.remove(self.sess)
+            st.reverse()
+        return False
+
+
+def get_default_session():
+    st = _session_stack()
+    return st[-1] if st else None
+
+
+def _clear_default_session():
+    pass
+
+
+def _resolve_session(session, graph):
+    if session is None:
+        session = get_default_session()
+        if session is None:
+            raise ValueError("Cannot evaluate tensor using `eval()`: No default session is "
+                             "registered. Use `with sess.as_default()` or pass an explicit "
+                             "session to `eval(session=sess)`")
+    if session.graph is not graph:
+        raise ValueError("Cannot use the given session to evaluate tensor: the tensor's "
+                         "graph is different from the session's graph.")
+    return session
+
+
+_ = (collections, os)
