@@ -1,0 +1,416 @@
+"""Loop nests for one fused kernel (a group of instructions).
+
+A kernel stores each of its outputs (the group's values needed elsewhere).
+Outputs become one or more loop nests, each an LLVM function
+
+    void nest(ptr noalias buf_0, ..., i64 begin, i64 end)
+
+whose outermost non-trivial loop runs over [begin, end), so the entry can
+call it once over the whole range or hand chunks to the thread pool. The
+nest kinds:
+
+  loop        outputs of one shape, evaluated at each index of a loop nest
+              (a flat loop when only same-index ops are involved);
+  reduce_acc  a reduction that keeps the innermost input dim: accumulate
+              into the output row by row so the inner loop is contiguous;
+  concat      a concatenation root: one nest per operand over its slice;
+  matmul      a dot (from ir/codegen/matmul.py) with the elementwise
+              epilogue that consumes it applied to each result vector.
+
+Outputs stored by an earlier nest of the same kernel are loaded, not
+recomputed, by later ones.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import llvmlite.ir as ir
+
+from . import scalar_ops as S
+from .elemental import (SAME_INDEX, ElementEmitter, Index, linearize, load, store,
+                        unflatten)
+from .llvm_util import I64, PTR, VOID, const, i64, loop, reg_type
+
+PARALLEL_MIN_WORK = 1 << 16     # elements of work before a nest is split
+CHUNK_WORK = 1 << 14            # elements of work per thread chunk, at least
+PARALLEL_MIN_FLOPS = 1 << 21    # for matmuls
+
+_LINEAR_OPS = SAME_INDEX | {"rng", "constant"}
+
+
+@dataclass
+class NestCall:
+    """One emitted nest and how the entry calls it."""
+    function: ir.Function        # void f(ptr..., i64 begin, i64 end)
+    args: list                   # buffer locations, in parameter order
+    n: int                       # iterations of the split loop
+    grain: int                   # minimum iterations per thread chunk
+    parallel: bool
+    kind: str
+
+
+def _prod(xs):
+    n = 1
+    for x in xs:
+        n *= x
+    return n
+
+
+def _cdiv(a, b):
+    return -(-a // b)
+
+
+class KernelEmitter:
+    """Emits the nests of kernels into `module`."""
+
+    def __init__(self, module, consts, buffers, prefix: str, parallel: bool,
+                 use_matmul: bool = True):
+        self.module = module
+        self.consts = consts
+        self.ba = buffers
+        self.prefix = prefix
+        self.parallel = parallel
+        self.use_matmul = use_matmul
+
+    # -- planning ------------------------------------------------------------
+    def emit_kernel(self, k: int, group) -> list[NestCall]:
+        members = {ins.result for ins in group}
+        outputs = [o for o in self.ba.outputs[k] if o.type.size > 0]
+        done = set()          # outputs stored by earlier nests
+        calls = []
+        pending = []          # outputs of the open "loop" nest, one shape
+
+        def flush():
+            if pending:
+                calls.append(self._loop_nest(k, len(calls), list(pending), members, done))
+                done.update(pending)
+                pending.clear()
+
+        for o in outputs:
+            op = o.producer.op
+            dot = self._matmul_dot(o, members, done) if self.use_matmul else None
+            special = None
+            if dot is not None:
+                special = lambda o=o, dot=dot: [self._matmul(k, len(calls), o, dot, members, done)]
+            elif op == "reduce" and self._reduce_acc_ok(o):
+                special = lambda o=o: [self._reduce_acc(k, len(calls), o, members, done)]
+            elif op == "concatenate" and len(o.producer.operands) > 1:
+                special = lambda o=o: self._concat(k, len(calls), o, members, done)
+            if special is None:
+                if pending and pending[0].shape != o.shape:
+                    flush()
+                pending.append(o)
+                continue
+            flush()
+            calls.extend(special())
+            done.add(o)
+        flush()
+        return calls
+
+    def _inputs(self, roots, members, done, stop=()):
+        """Values the nests computing `roots` read from memory, in a stable order."""
+        found, seen = [], set()
+        stack = list(roots)
+        while stack:
+            v = stack.pop()
+            if v in seen:
+                continue
+            seen.add(v)
+            ins = v.producer
+            if ins is not None and ins.op == "constant":
+                continue
+            if v in stop:
+                continue
+            if v not in members or v in done:
+                found.append(v)
+                continue
+            stack.extend(reversed(ins.operands))
+        return found
+
+    def _function(self, name, locs):
+        fn = ir.Function(self.module, ir.FunctionType(VOID, [PTR] * len(locs) + [I64, I64]),
+                         self.prefix + name)
+        fn.linkage = "internal"
+        fn.attributes.add("nounwind")
+        for a in fn.args[:len(locs)]:
+            # Distinct locations never overlap (in-place pairs share one).
+            a.add_attribute("noalias")
+        return fn
+
+    def _bind(self, ins_vals, out_vals):
+        """Distinct locations for inputs and outputs; Value -> argument position."""
+        locs, pos = [], {}
+        for v in list(ins_vals) + list(out_vals):
+            loc = self.ba.location(v)
+            if loc not in locs:
+                locs.append(loc)
+            pos[v] = locs.index(loc)
+        return locs, pos
+
+    def _par(self, n, work):
+        if not self.parallel or n < 2 or work < PARALLEL_MIN_WORK:
+            return False, max(1, n)
+        per = max(1, work // n)
+        return True, max(1, _cdiv(CHUNK_WORK, per))
+
+    # -- loop nests -----------------------------------------------------------
+    def _loop_nest(self, k, j, outs, members, done):
+        shape = outs[0].shape
+        inputs = self._inputs(outs, members, done)
+        locs, pos = self._bind(inputs, outs)
+        fn = self._function(f"k{k}.{j}", locs)
+        b = ir.IRBuilder(fn.append_basic_block("entry"))
+        bufs = {v: fn.args[pos[v]] for v in inputs}
+        em = ElementEmitter(b, members, bufs, self.consts)
+        begin, end = fn.args[-2:]
+        flat = self._flat_ok(outs, members, done)
+
+        def body(idx):
+            for o in outs:
+                store(b, fn.args[pos[o]], o.dtype, idx.linear(b), em.at(o, idx))
+
+        size = _prod(shape)
+        if flat:
+            with loop(b, begin, end, "i") as i:
+                body(Index(shape, linear=i))
+            n = size
+        else:
+            n = _nest_loops(b, shape, None, begin, end, lambda dims: body(Index(shape, dims=dims)))
+        b.ret_void()
+        par, grain = self._par(n, size * _cost(outs, members, done))
+        return NestCall(fn, locs, n, grain, par, "flat" if flat else "loop")
+
+    def _flat_ok(self, outs, members, done):
+        """True if only same-index ops (and reshapes of loads) are involved."""
+        stack, seen = list(outs), set()
+        while stack:
+            v = stack.pop()
+            ins = v.producer
+            if v in seen or ins is None or (v in done) or v not in members:
+                continue
+            seen.add(v)
+            if ins.op == "broadcast":
+                x = ins.operands[0]
+                if x.type.size != v.type.size:
+                    return False
+            elif ins.op == "reshape":
+                pass
+            elif ins.op not in _LINEAR_OPS:
+                return False
+            stack.extend(ins.operands)
+        return True
+
+    # -- reductions keeping the innermost dim -----------------------------------
+    @staticmethod
+    def _reduce_acc_ok(o):
+        x = o.producer.operands[0]
+        axes = o.producer.attrs["axes"]
+        r = x.type.rank
+        return (bool(axes) and r >= 2 and (r - 1) not in axes and x.shape[-1] > 1
+                and _prod(x.shape[a] for a in axes) > 1)
+
+    def _reduce_acc(self, k, j, o, members, done):
+        ins = o.producer
+        x = ins.operands[0]
+        kind, axes = ins.attrs["kind"], tuple(ins.attrs["axes"])
+        S_ = x.shape
+        r = x.type.rank
+        last = max(axes)
+        kept_lead = [d for d in range(last) if d not in axes]
+        tail = list(range(last + 1, r))
+        split = next((d for d in kept_lead if S_[d] > 1), None)
+        if split is None:
+            split = next((d for d in tail if S_[d] > 1), None)
+        inputs = self._inputs([o], members, done)
+        locs, pos = self._bind(inputs, [o])
+        fn = self._function(f"k{k}.{j}.racc", locs)
+        b = ir.IRBuilder(fn.append_basic_block("entry"))
+        em = ElementEmitter(b, members, {v: fn.args[pos[v]] for v in inputs}, self.consts)
+        begin, end = fn.args[-2:]
+        out = fn.args[pos[o]]
+        t = reg_type(x.dtype)
+        identity = const(t, S.reduce_identity(kind, x.dtype))
+
+        def over(dims_list, base, body):
+            return _loops(b, dims_list, S_, base, split, begin, end, body)
+
+        def outer(base):
+            def out_lin(d):
+                return linearize(b, [d[a] for a in range(r) if a not in axes], o.shape)
+            over(tail, base, lambda d: store(b, out, o.dtype, out_lin(d), identity))
+
+            def accumulate(d):
+                lin = out_lin(d)
+                cur = load(b, out, o.dtype, lin)
+                v = em.at(x, Index(S_, dims=d))
+                store(b, out, o.dtype, lin, S.reduce_combine(b, kind, cur, v, x.dtype))
+            over([a for a in axes if S_[a] > 1], base,
+                 lambda d: over(tail, d, accumulate))
+
+        base = [i64(0)] * r
+        over(kept_lead, base, outer)
+        b.ret_void()
+        n = S_[split] if split is not None else 1
+        par, grain = self._par(n, x.type.size * _cost([x], members, done))
+        return NestCall(fn, locs, n, grain, par, "reduce_acc")
+
+    # -- concatenation roots ----------------------------------------------------
+    def _concat(self, k, j, o, members, done):
+        ins = o.producer
+        ax = ins.attrs["axis"]
+        calls, off = [], 0
+        for p, x in enumerate(ins.operands):
+            n_ax = x.shape[ax]
+            if x.type.size == 0:
+                off += n_ax
+                continue
+            inputs = self._inputs([x], members, done)
+            locs, pos = self._bind(inputs, [o])
+            fn = self._function(f"k{k}.{j + len(calls)}.cat{p}", locs)
+            b = ir.IRBuilder(fn.append_basic_block("entry"))
+            em = ElementEmitter(b, members, {v: fn.args[pos[v]] for v in inputs}, self.consts)
+            begin, end = fn.args[-2:]
+            shift = off
+
+            def body(dims, x=x, em=em, b=b, fn=fn, pos=pos, shift=shift):
+                od = list(dims)
+                if shift:
+                    od[ax] = b.add(dims[ax], i64(shift))
+                store(b, fn.args[pos[o]], o.dtype, linearize(b, od, o.shape),
+                      em.at(x, Index(x.shape, dims=dims)))
+            n = _nest_loops(b, x.shape, None, begin, end, body)
+            b.ret_void()
+            par, grain = self._par(n, x.type.size * _cost([x], members, done))
+            calls.append(NestCall(fn, locs, n, grain, par, "concat"))
+            off += n_ax
+        return calls
+
+    # -- matmul with epilogue -----------------------------------------------------
+    def _matmul_dot(self, o, members, done):
+        """The dot `o` is (or consumes element by element), if a matmul can compute o."""
+        try:
+            from . import matmul  # noqa: F401
+        except ImportError:
+            return None
+        dot = None
+        stack, seen = [o], set()
+        while stack:
+            v = stack.pop()
+            if v in seen or v not in members or (v in done and v is not o):
+                continue
+            seen.add(v)
+            ins = v.producer
+            if ins.op == "dot":
+                if dot is not None and dot is not v:
+                    return None
+                dot = v
+                continue
+            if ins.op in SAME_INDEX:
+                stack.extend(ins.operands)
+            elif self._reaches_dot(v, members, done):
+                return None
+        if dot is None or dot.shape != o.shape:
+            return None
+        for x in dot.producer.operands:
+            if x in members and x not in done and x.producer.op != "constant":
+                return None
+        return dot
+
+    @staticmethod
+    def _reaches_dot(v, members, done):
+        stack, seen = [v], set()
+        while stack:
+            u = stack.pop()
+            if u in seen or u not in members or u in done:
+                continue
+            seen.add(u)
+            if u.producer.op == "dot":
+                return True
+            stack.extend(u.producer.operands)
+        return False
+
+    def _matmul(self, k, j, o, dot, members, done):
+        from .matmul import emit_matmul
+        a, bm = dot.producer.operands
+        ta = bool(dot.producer.attrs.get("transpose_a", False))
+        tb = bool(dot.producer.attrs.get("transpose_b", False))
+        K = a.shape[-2] if ta else a.shape[-1]
+        batch_shape = dot.shape[:-2]
+        M, N = dot.shape[-2:]
+        extras = [] if o is dot else self._inputs([o], members, done, stop={dot})
+        consts = self.consts
+
+        def epilogue(b, acc, bidx, row, col0, extra_ptrs):
+            em = ElementEmitter(b, members, dict(zip(extras, extra_ptrs)), consts)
+            bdims = unflatten(b, bidx, batch_shape) if batch_shape else []
+            idx = Index(o.shape, dims=bdims + [row, col0])
+            width = acc.type.count if isinstance(acc.type, ir.VectorType) else 1
+            return em.vector_at(o, idx, width, {dot: acc})
+
+        kern = emit_matmul(self.module, f"{self.prefix}k{k}.{j}.mm", dot.dtype,
+                           _prod(batch_shape), M, N, K, ta, tb,
+                           epilogue=None if o is dot else epilogue, n_extra=len(extras))
+        locs = [self.ba.location(a), self.ba.location(bm), self.ba.location(o)]
+        locs += [self.ba.location(v) for v in extras]
+        par = self.parallel and kern.num_tasks >= 2 and kern.flops >= PARALLEL_MIN_FLOPS
+        return NestCall(kern.function, locs, kern.num_tasks, kern.grain, par, "matmul")
+
+
+def _cost(outs, members, done):
+    """Rough work per output element: the extents of loops inside the element."""
+    total, stack, seen = 0, list(outs), set()
+    while stack:
+        v = stack.pop()
+        if v in seen or v not in members or (v in done and v not in outs):
+            continue
+        seen.add(v)
+        ins = v.producer
+        if ins.op == "reduce":
+            total += _prod(ins.operands[0].shape[a] for a in ins.attrs["axes"])
+        elif ins.op == "dot":
+            a = ins.operands[0]
+            total += a.shape[-2] if ins.attrs.get("transpose_a") else a.shape[-1]
+        elif ins.op in ("argmax", "argmin"):
+            total += ins.operands[0].shape[ins.attrs["axis"]]
+        stack.extend(ins.operands)
+    return max(1, total)
+
+
+def _loops(b, dims_list, shape, base, split, begin, end, body):
+    """Nested loops over `dims_list` of `shape`, filling `base`; `split` runs over [begin, end)."""
+    def rec(i, cur):
+        if i == len(dims_list):
+            body(cur)
+            return
+        d = dims_list[i]
+        if d == split:
+            lo, hi = begin, end
+        elif shape[d] == 1:
+            cur = list(cur)
+            cur[d] = i64(0)
+            rec(i + 1, cur)
+            return
+        else:
+            lo, hi = 0, shape[d]
+        with loop(b, lo, hi, f"d{d}") as iv:
+            nxt = list(cur)
+            nxt[d] = iv
+            rec(i + 1, nxt)
+    rec(0, list(base))
+
+
+def _nest_loops(b, shape, _unused, begin, end, body) -> int:
+    """A loop nest over `shape`; the first dim of size > 1 runs over [begin, end).
+
+    Returns the split loop's trip count (1 when there is none: then the body
+    runs once if begin < end).
+    """
+    r = len(shape)
+    split = next((d for d in range(r) if shape[d] > 1), None)
+    if split is None:
+        with loop(b, begin, end, "once"):
+            body([i64(0)] * r)
+        return 1
+    _loops(b, list(range(r)), shape, [i64(0)] * r, split, begin, end, body)
+    return shape[split]
+
