@@ -1,0 +1,489 @@
+"""Transcendental functions emitted as straight-line, vectorizable LLVM IR.
+
+`llvm.exp`/`llvm.log`/... lower to one libm call per element, which stops the
+loop vectorizer. The emitters here produce only arithmetic, integer bit
+manipulation of the exponent, selects, and intrinsics that vectorize
+(`llvm.fma`, `llvm.fabs`, `llvm.floor`, `llvm.rint`, `llvm.copysign`,
+`llvm.sqrt`): no calls, no branches. Every emitter accepts float, double or a
+vector of either and returns a value of the same type.
+
+    emit_unary(builder, op, x)   op in UNARY_OPS
+    emit_pow(builder, x, y)      C pow, special cases included
+
+Methods: Cody-Waite range reduction (ln2, pi/2 split in two or three parts,
+the first step exact thanks to fma), minimax polynomials (fitted by a Remez
+exchange in high precision on the stated intervals, coefficients rounded to
+the working precision), and a few error-free transformations (Fast2Sum,
+TwoSum, fma remainders) where a rounding would cost accuracy. `llvm.fma` is
+required to be a true fused multiply-add (it is on x86-64 with FMA, AArch64
+and NVPTX). f32 exp/expm1/log/log1p/tanh/logistic run in f32; f32 sin, cos and
+pow run in f64 and round once at the end.
+
+Max error measured by tests/test_vmath.py against numpy in f64 (f32 results)
+or in long double (f64 results); ulp of the correctly rounded result, gradual
+underflow (subnormal results are produced, not flushed; subnormal inputs are
+handled exactly):
+
+    op        f32 (ulp)   f64 (ulp)   range
+    exp       1           1           all x (overflow -> inf, underflow -> 0)
+    expm1     1           1           all x
+    log       1           1           all x > 0, subnormals included
+    log1p     1           1           all x > -1
+    tanh      2           2           all x
+    logistic  2           2           all x
+    sin, cos  1           1           |x| <= 1e4 (f32 up to 1e6; f64 up to 1e9 still <= 1)
+    pow       1           2           x > 0 with |y log x| < 700 (f64: ~1e-16 rel.)
+    sqrt      0.5 (correctly rounded, llvm.sqrt); rsqrt = 1/sqrt: 1 ulp
+
+Special values follow C99: exp(-inf) = 0, exp(+inf) = inf, log(0) = -inf,
+log(x < 0) = nan, log(inf) = inf, tanh(+-inf) = +-1, logistic saturates to
+exactly 0 and 1, sin/cos(+-inf) = nan, odd functions keep the sign of zero,
+nan propagates everywhere (except pow(nan, 0) = pow(1, nan) = 1, as in C).
+sin/cos lose accuracy past |x| ~ 2**40 (no Payne-Hanek reduction) but stay
+finite.
+"""
+from __future__ import annotations
+
+import math
+
+import llvmlite.ir as ir
+
+UNARY_OPS = ("exp", "expm1", "log", "log1p", "tanh", "logistic", "sin", "cos",
+             "sqrt", "rsqrt")
+
+INF = math.inf
+NAN = math.nan
+
+# Minimax fits (relative error on the interval shown):
+# exp:  e^r = 1 + r + r^2 Q(r),        r in [-0.35, 0.35]
+EXP_Q32 = (0.5, 0.1666666716337204, 0.04166654869914055, 0.008333345875144005,
+           0.0013926895335316658, 0.00019862360204569995)  # 2^-26.5
+EXP_Q64 = (0.5, 0.16666666666666669, 0.04166666666666665, 0.008333333333329805,
+           0.001388888888890151, 0.00019841269864330214, 2.480158727355009e-05,
+           2.7557266487719852e-06, 2.7557330014925655e-07, 2.510131733342859e-08,
+           2.0894319156124928e-09)  # 2^-56 (c0 = 1/2 exact, the rest fitted to (Q - 1/2)/r)
+# log:  log(1+f) = 2s + s^3 P(s^2),     s = f/(2+f), s^2 in [0, 0.0295]
+LOG_P32 = (0.6666668653488159, 0.3998871445655823, 0.2958272397518158)  # 2^-21.8
+LOG_P64 = (0.6666666666666666, 0.40000000000000896, 0.2857142857079372,
+           0.22222222393915106, 0.18181795408584614, 0.1538625212917937,
+           0.13268444203365928, 0.1309003111759776)  # 2^-58.2
+# sin r = r + r^3 S(r^2);  cos r = 1 - r^2/2 + r^4 C(r^2),  r^2 in [0, 0.62]
+SIN_S64 = (-0.16666666666666666, 0.008333333333330863, -0.0001984126983663432,
+           2.7557316040360006e-06, -2.505111925393684e-08, 1.5917243851691778e-10)  # 2^-52.8
+COS_C64 = (0.041666666666666664, -0.001388888888888735, 2.4801587298694918e-05,
+           -2.755731723596043e-07, 2.0876138969039655e-09, -1.1382115713366283e-11)  # 2^-54.8
+# shorter sets for f32 results (evaluated in f64)
+SIN_S32 = (-0.1666666666375853, 0.0083333318410325, -0.00019840069824890753,
+           2.7247844902795382e-06)  # 2^-32.4
+COS_C32 = (0.041666666664252304, -0.001388888764732811, 2.4800587729100278e-05,
+           -2.7299379722002345e-07)  # 2^-34.0
+
+LOG2E = 1.4426950408889634
+TWO_OVER_PI = 0.6366197723675814
+# pi/2 = PIO2_1 + PIO2_2 + PIO2_3 (+ 5.6e-50)
+PIO2_1, PIO2_2, PIO2_3 = 1.5707963267948966, 6.123233995736766e-17, -1.4973849048591698e-33
+
+
+class _Prec:
+    """Per-precision constants."""
+
+    def __init__(self, bits):
+        self.bits = bits
+        if bits == 32:
+            self.mant, self.bias, self.sub_scale = 23, 127, 24
+            # exp: ln2 split in full-precision parts (the first fma step is exact)
+            self.ln2_hi, self.ln2_lo = 0.6931471824645996, -1.9046542121259336e-09
+            # log: e * ln2_hi must be exact for |e| < 2^8, hence a 16-bit head
+            self.log_ln2_hi, self.log_ln2_lo = 0.693145751953125, 1.428606765330187e-06
+            self.exp_q, self.log_p = EXP_Q32, LOG_P32
+            self.exp_lo, self.exp_hi = -104.0, 89.0      # beyond: 0 and inf
+            self.expm1_lo, self.expm1_hi = -40.0, 89.0   # beyond: -1 and inf
+            self.tanh_sat = 10.0                         # tanh rounds to 1 beyond
+            self.max_exp = 127
+            self.sqrt_half_bits = 0x3f3504f3
+        else:
+            self.mant, self.bias, self.sub_scale = 52, 1023, 54
+            self.ln2_hi, self.ln2_lo = 0.6931471805599453, 2.3190468138462996e-17
+            # 42-bit head: e * ln2_hi exact for |e| < 2^11
+            self.log_ln2_hi, self.log_ln2_lo = 0.6931471805598903, 5.497923018708371e-14
+            self.exp_q, self.log_p = EXP_Q64, LOG_P64
+            self.exp_lo, self.exp_hi = -746.0, 710.0
+            self.expm1_lo, self.expm1_hi = -40.0, 710.0
+            self.tanh_sat = 20.0
+            self.max_exp = 1023
+            self.sqrt_half_bits = 0x3fe6a09e667f3bcd
+        self.min_normal = 2.0 ** (1 - self.bias)
+
+
+_P32, _P64 = _Prec(32), _Prec(64)
+
+
+class _E:
+    """Emission helpers bound to one builder and one float or float-vector type.
+
+    Arithmetic helpers accept Python numbers for either operand and splat them
+    into constants of the bound type.
+    """
+
+    def __init__(self, builder: ir.IRBuilder, ty):
+        self.b = builder
+        self.ty = ty
+        self.vec = isinstance(ty, ir.VectorType)
+        el = ty.element if self.vec else ty
+        if isinstance(el, ir.FloatType):
+            self.p = _P32
+        elif isinstance(el, ir.DoubleType):
+            self.p = _P64
+        else:
+            raise TypeError(f"vmath: expected float, double or a vector of them, got {ty}")
+        self.el = el
+        ity = ir.IntType(self.p.bits)
+        self.ity = ir.VectorType(ity, ty.count) if self.vec else ity
+        self.suffix = (f"v{ty.count}" if self.vec else "") + f"f{self.p.bits}"
+
+    def with_type(self, el):
+        """The same helpers for another element type with the same shape."""
+        return _E(self.b, ir.VectorType(el, self.ty.count) if self.vec else el)
+
+    # constants
+    def k(self, v):
+        if isinstance(v, ir.Value):
+            return v
+        return ir.Constant(self.ty, [float(v)] * self.ty.count if self.vec else float(v))
+
+    def i(self, v):
+        if isinstance(v, ir.Value):
+            return v
+        return ir.Constant(self.ity, [int(v)] * self.ty.count if self.vec else int(v))
+
+    # float arithmetic (IEEE, no fast-math: the error-free steps need it)
+    def add(self, a, b):
+        return self.b.fadd(self.k(a), self.k(b))
+
+    def sub(self, a, b):
+        return self.b.fsub(self.k(a), self.k(b))
+
+    def mul(self, a, b):
+        return self.b.fmul(self.k(a), self.k(b))
+
+    def div(self, a, b):
+        return self.b.fdiv(self.k(a), self.k(b))
+
+    def neg(self, a):
+        return self.b.fneg(a)
+
+    def call(self, name, *args):
+        fname = f"llvm.{name}.{self.suffix}"
+        mod = self.b.module
+        fn = mod.globals.get(fname)
+        if fn is None:
+            fn = ir.Function(mod, ir.FunctionType(self.ty, [self.ty] * len(args)), fname)
+        return self.b.call(fn, [self.k(a) for a in args])
+
+    def fma(self, a, b, c):
+        return self.call("fma", a, b, c)
+
+    def abs(self, a):
+        return self.call("fabs", a)
+
+    def rint(self, a):
+        return self.call("rint", a)
+
+    def floor(self, a):
+        return self.call("floor", a)
+
+    def copysign(self, a, b):
+        return self.call("copysign", a, b)
+
+    def poly(self, t, coeffs):
+        """c0 + c1 t + c2 t^2 + ... by Horner with fma."""
+        acc = self.k(coeffs[-1])
+        for c in reversed(coeffs[:-1]):
+            acc = self.fma(acc, t, c)
+        return acc
+
+    # comparisons: ordered ones are false on nan, `ult`/`ueq` true on nan
+    def cmp(self, op, a, b):
+        return self.b.fcmp_ordered(op, self.k(a), self.k(b))
+
+    def ucmp(self, op, a, b):
+        return self.b.fcmp_unordered(op, self.k(a), self.k(b))
+
+    def isnan(self, a):
+        return self.b.fcmp_unordered("uno", a, a)
+
+    def sel(self, c, a, b):
+        return self.b.select(c, self.k(a), self.k(b))
+
+    def min(self, a, hi):
+        """a < hi ? a : hi  (nan -> hi, so nothing downstream sees a nan)."""
+        return self.sel(self.cmp("<", a, hi), a, hi)
+
+    def max(self, a, lo):
+        return self.sel(self.cmp(">", a, lo), a, lo)
+
+    # integer view of the bits
+    def bits(self, a):
+        return self.b.bitcast(a, self.ity)
+
+    def from_bits(self, n):
+        return self.b.bitcast(n, self.ty)
+
+    def pow2(self, n):
+        """2^n for an integer n within the normal exponent range."""
+        return self.from_bits(self.b.shl(self.b.add(n, self.i(self.p.bias)), self.i(self.p.mant)))
+
+    def to_int(self, a):
+        return self.b.fptosi(a, self.ity)
+
+    def to_float(self, n):
+        return self.b.sitofp(n, self.ty)
+
+
+# ---------------------------------------------------------------- exp family
+
+def _two_sum(e: _E, a, b):
+    """(s, t) with s = fl(a + b) and s + t = a + b exactly."""
+    s = e.add(a, b)
+    bb = e.sub(s, a)
+    return s, e.add(e.sub(a, e.sub(s, bb)), e.sub(b, bb))
+
+
+def _fast_two_sum(e: _E, a, b):
+    """As _two_sum, valid when |a| >= |b| or a == 0."""
+    s = e.add(a, b)
+    return s, e.sub(b, e.sub(s, a))
+
+
+def _exp_reduce(e: _E, x):
+    """x = k ln2 + r + r_lo with |r| <= ln2/2 (x finite and clamped)."""
+    kf = e.rint(e.mul(x, LOG2E))
+    r1 = e.fma(kf, -e.p.ln2_hi, x)   # exact
+    t = e.mul(kf, e.p.ln2_lo)        # |t| < 2^-40: its rounding is negligible
+    r, r_lo = _fast_two_sum(e, r1, e.neg(t))   # |r1| >= |t| unless both are tiny
+    return kf, r, r_lo
+
+
+def _expm1_tail(e: _E, r, r_lo):
+    """q with e^(r + r_lo) - 1 = r + q, for |r| <= 0.35 and |r_lo| < 2^-40."""
+    p2 = e.mul(e.mul(r, r), e.poly(r, e.p.exp_q))   # e^r - 1 - r
+    return e.fma(r_lo, e.add(e.add(r, 1.0), p2), p2)  # + r_lo e^r
+
+
+def _exp_core(e: _E, x, lo=None):
+    """exp(x + lo) for non-nan x (lo: a tail below an ulp of x, or None)."""
+    xc = e.min(e.max(x, e.p.exp_lo), e.p.exp_hi)
+    kf, r, r_lo = _exp_reduce(e, xc)
+    if lo is not None:
+        r_lo = e.add(r_lo, lo)
+    # 1 + r + q with 1 + r summed exactly
+    h, l = _fast_two_sum(e, 1.0, r)
+    p = e.add(h, e.add(l, _expm1_tail(e, r, r_lo)))
+    # 2^k as two factors so that k beyond the normal exponent range still
+    # gives inf or a correctly rounded subnormal, with only the last product rounding
+    k = e.to_int(kf)
+    k1 = e.b.ashr(k, e.i(1))
+    k2 = e.b.sub(k, k1)
+    return e.mul(e.mul(p, e.pow2(k1)), e.pow2(k2))
+
+
+def _expm1_core(e: _E, x):
+    """expm1(x) for non-nan x; the sign of a zero result is not kept."""
+    xc = e.min(e.max(x, e.p.expm1_lo), e.p.expm1_hi)
+    kf, r, r_lo = _exp_reduce(e, xc)
+    q_lo = _expm1_tail(e, r, r_lo)
+    k = e.to_int(kf)
+    # k can reach max_exp + 1 just below overflow: scale by 2^(k-1) then by 2;
+    # the dropped "-1" is far below an ulp there
+    big = e.b.icmp_signed(">", k, e.i(e.p.max_exp))
+    s = e.pow2(e.b.select(big, e.i(e.p.max_exp), k))
+    # 2^k (1 + r + q_lo) - 1 = (s - 1) + s r + s q_lo, the first two terms
+    # summed exactly since they may cancel
+    a, a_lo = _two_sum(e, s, -1.0)
+    h, l = _two_sum(e, a, e.mul(s, r))
+    res = e.add(h, e.add(e.fma(s, q_lo, l), a_lo))
+    return e.mul(res, e.sel(big, 2.0, 1.0))
+
+
+def _exp(e: _E, x):
+    return e.sel(e.isnan(x), x, _exp_core(e, x))
+
+
+def _expm1(e: _E, x):
+    res = e.copysign(_expm1_core(e, x), x)
+    return e.sel(e.isnan(x), x, res)
+
+
+def _tanh(e: _E, x):
+    a = e.min(e.abs(x), e.p.tanh_sat)
+    t = _expm1_core(e, e.mul(a, 2.0))
+    res = e.copysign(e.div(t, e.add(t, 2.0)), x)   # (e^2a - 1) / (e^2a + 1)
+    return e.sel(e.isnan(x), x, res)
+
+
+def _logistic(e: _E, x):
+    # with E = e^-|x| <= 1: 1/(1+E) for x >= 0, E/(1+E) for x < 0; no overflow
+    big_e = _exp_core(e, e.neg(e.abs(x)))
+    num = e.sel(e.cmp(">=", x, 0.0), 1.0, big_e)
+    res = e.div(num, e.add(big_e, 1.0))
+    return e.sel(e.isnan(x), x, res)
+
+
+# ---------------------------------------------------------------- log family
+
+def _log_parts(e: _E, x):
+    """log(x) = hi + lo (|lo| <= ulp(hi)/2) for finite x > 0, subnormals included."""
+    p = e.p
+    # subnormals: scale into the normal range, correct the exponent below
+    sub = e.cmp("<", x, p.min_normal)
+    xs = e.sel(sub, e.mul(x, 2.0 ** p.sub_scale), x)
+    ebias = e.b.select(sub, e.i(-p.sub_scale), e.i(0))
+    # x = 2^n m with m in [sqrt(1/2), sqrt(2))
+    xb = e.bits(xs)
+    n = e.b.ashr(e.b.sub(xb, e.i(p.sqrt_half_bits)), e.i(p.mant))
+    m = e.from_bits(e.b.sub(xb, e.b.shl(n, e.i(p.mant))))
+    ef = e.to_float(e.b.add(n, ebias))
+    f = e.sub(m, 1.0)                       # exact
+    # s = f / (2 + f) as s + s_lo
+    d = e.add(f, 2.0)
+    d_lo = e.add(e.sub(2.0, d), f)          # 2 + f = d + d_lo exactly
+    rcp = e.div(1.0, d)
+    s = e.mul(f, rcp)
+    rem = e.fma(e.neg(s), d, f)             # f - s d, exact
+    s_lo = e.mul(e.sub(rem, e.mul(s, d_lo)), rcp)
+    # log(1+f) = 2 atanh(s) = 2s + s^3 P(s^2)
+    z = e.mul(s, s)
+    tail = e.mul(e.mul(s, z), e.poly(z, p.log_p))
+    # ef ln2_hi (exact) + 2s: |ef ln2_hi| >= ln2 > |2s| unless ef == 0
+    hi, err = _fast_two_sum(e, e.mul(ef, p.log_ln2_hi), e.add(s, s))
+    lo = e.add(err, e.add(e.add(e.add(s_lo, s_lo), e.mul(ef, p.log_ln2_lo)), tail))
+    # renormalize so that lo is below an ulp of hi (|lo| < |hi|)
+    return _fast_two_sum(e, hi, lo)
+
+
+def _log_specials(e: _E, x, res):
+    res = e.sel(e.cmp("==", x, INF), INF, res)
+    res = e.sel(e.cmp("==", x, 0.0), -INF, res)
+    return e.sel(e.ucmp("ult", x, 0.0), NAN, res)   # negative or nan
+
+
+def _log(e: _E, x):
+    hi, lo = _log_parts(e, x)
+    return _log_specials(e, x, e.add(hi, lo))
+
+
+def _log1p(e: _E, x):
+    # 1 + x = u + c exactly (TwoSum), then log(1+x) = log(u) + c/u
+    u, c = _two_sum(e, 1.0, x)
+    hi, lo = _log_parts(e, u)
+    res = e.copysign(e.add(hi, e.add(lo, e.div(c, u))), x)
+    res = e.sel(e.cmp("==", x, INF), INF, res)
+    res = e.sel(e.cmp("==", x, -1.0), -INF, res)
+    return e.sel(e.ucmp("ult", x, -1.0), NAN, res)
+
+
+# ---------------------------------------------------------------- sin / cos
+
+def _sincos64(e: _E, x, cos: bool, s_coef, c_coef):
+    """sin or cos of a double (vector) x."""
+    finite = e.cmp("<", e.abs(x), INF)
+    xs = e.sel(finite, x, 0.0)              # keeps inf/nan out of fptosi
+    kf = e.rint(e.mul(xs, TWO_OVER_PI))
+    r = e.fma(kf, -PIO2_1, xs)              # exact below |x| ~ 2^50
+    r = e.fma(kf, -PIO2_2, r)
+    r = e.fma(kf, -PIO2_3, r)
+    q = e.to_int(e.sub(kf, e.mul(e.floor(e.mul(kf, 0.25)), 4.0)))   # k mod 4
+    if cos:
+        q = e.b.add(q, e.i(1))
+    z = e.mul(r, r)
+    sin_r = e.fma(e.mul(r, z), e.poly(z, s_coef), r)
+    hz = e.mul(z, 0.5)
+    w = e.sub(1.0, hz)
+    cos_r = e.add(w, e.fma(e.mul(z, z), e.poly(z, c_coef), e.sub(e.sub(1.0, w), hz)))
+    zero = e.i(0)
+    odd = e.b.icmp_signed("!=", e.b.and_(q, e.i(1)), zero)
+    flip = e.b.icmp_signed("!=", e.b.and_(q, e.i(2)), zero)
+    v = e.sel(odd, cos_r, sin_r)
+    v = e.sel(flip, e.neg(v), v)
+    if not cos:
+        v = e.sel(e.cmp("==", x, 0.0), x, v)   # sin(-0) = -0
+    return e.sel(finite, v, NAN)
+
+
+def _sincos(e: _E, x, cos: bool):
+    if e.p.bits == 64:
+        return _sincos64(e, x, cos, SIN_S64, COS_C64)
+    d = e.with_type(ir.DoubleType())
+    v = _sincos64(d, e.b.fpext(x, d.ty), cos, SIN_S32, COS_C32)
+    return e.b.fptrunc(v, e.ty)
+
+
+# ---------------------------------------------------------------- pow
+
+def _pow64(e: _E, x, y):
+    """C pow for double (vector) operands."""
+    ax = e.abs(x)
+    hi, lo = _log_parts(e, ax)
+    # y log|x| as ph + pl
+    ph = e.mul(y, hi)
+    pl = e.add(e.fma(y, hi, e.neg(ph)), e.mul(y, lo))
+    # |x| = 0 or inf: log is -inf or inf (0 * inf = nan is overridden by y == 0 below)
+    ph = e.sel(e.cmp("==", ax, 0.0), e.mul(y, -INF), ph)
+    ph = e.sel(e.cmp("==", ax, INF), e.mul(y, INF), ph)
+    ph = e.sel(e.isnan(ax), ax, ph)
+    pl = e.sel(e.cmp("<", e.abs(ph), INF), pl, 0.0)
+    mag = e.sel(e.isnan(ph), NAN, _exp_core(e, ph, pl))
+    # sign and domain: x < 0 (or -0) with an odd integer y flips the sign;
+    # finite x < 0 with a finite non-integer y is nan
+    fy = e.floor(y)
+    y_int = e.cmp("==", fy, y)
+    hy = e.mul(y, 0.5)
+    y_odd = e.b.and_(y_int, e.cmp("!=", e.floor(hy), hy))
+    x_neg = e.b.icmp_signed("<", e.bits(x), e.i(0))
+    res = e.sel(e.b.and_(x_neg, y_odd), e.neg(mag), mag)
+    bad = e.b.and_(e.b.and_(e.cmp("<", x, 0.0), e.cmp(">", x, -INF)),
+                   e.b.and_(e.cmp("<", e.abs(y), INF), e.b.not_(y_int)))
+    res = e.sel(bad, NAN, res)
+    res = e.sel(e.b.and_(e.cmp("==", ax, 1.0), e.cmp("==", e.abs(y), INF)), 1.0, res)
+    res = e.sel(e.cmp("==", x, 1.0), 1.0, res)
+    return e.sel(e.cmp("==", y, 0.0), 1.0, res)
+
+
+def emit_pow(builder: ir.IRBuilder, x, y):
+    """pow(x, y) with C semantics, elementwise; x and y share one float type."""
+    if x.type != y.type:
+        raise TypeError(f"vmath pow: operands must have one type, got {x.type} and {y.type}")
+    e = _E(builder, x.type)
+    if e.p.bits == 64:
+        return _pow64(e, x, y)
+    d = e.with_type(ir.DoubleType())
+    v = _pow64(d, builder.fpext(x, d.ty), builder.fpext(y, d.ty))
+    return builder.fptrunc(v, e.ty)
+
+
+# ---------------------------------------------------------------- entry point
+
+def _sqrt(e: _E, x):
+    return e.call("sqrt", x)
+
+
+_UNARY = {
+    "exp": _exp,
+    "expm1": _expm1,
+    "log": _log,
+    "log1p": _log1p,
+    "tanh": _tanh,
+    "logistic": _logistic,
+    "sin": lambda e, x: _sincos(e, x, False),
+    "cos": lambda e, x: _sincos(e, x, True),
+    "sqrt": _sqrt,
+    "rsqrt": lambda e, x: e.div(1.0, _sqrt(e, x)),
+}
+
+
+def emit_unary(builder: ir.IRBuilder, op: str, x):
+    """Emit `op(x)` elementwise at the builder's position; same type as x."""
+    fn = _UNARY.get(op)
+    if fn is None:
+        raise ValueError(f"vmath: unknown unary op {op!r}; expected one of {UNARY_OPS}")
+    return fn(_E(builder, x.type), x)

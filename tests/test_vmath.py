@@ -1,0 +1,237 @@
+"""Accuracy, special values and vectorization of ir/codegen/vmath.py.
+
+Each op is emitted inside an element loop `int32 f(void **bufs)` (inputs,
+output, then a pointer to the i64 count), JIT-compiled at O3, and compared
+with numpy: in f64 for f32 results, in long double (x87, 64-bit mantissa)
+for f64 results. Errors are measured in ulps of the exact result's format,
+with the subnormal ulp below the normal range.
+"""
+from __future__ import annotations
+
+import re
+
+import cffi
+import llvmlite.ir as ir
+import numpy as np
+import pytest
+
+from tfcompile.ir.codegen import vmath
+from tfcompile.runtime.jit import JITModule
+
+LD = np.longdouble
+HAVE_LD = np.finfo(LD).nmant >= 63
+F32, F64 = ir.FloatType(), ir.DoubleType()
+PTR = ir.PointerType()
+I64 = ir.IntType(64)
+POW = "pow"
+
+
+def _loop_fn(module, name, ty, op, lanes=0):
+    """f(bufs): out[i] = op(in...[i]) for i < *bufs[-1]; pow has two inputs.
+
+    With lanes > 0 the loop steps over <lanes x ty> vectors (n / lanes of them).
+    """
+    elem = ty
+    if lanes:
+        ty = ir.VectorType(ty, lanes)
+    fn = ir.Function(module, ir.FunctionType(ir.IntType(32), [PTR]), name)
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    nin = 2 if op == POW else 1
+
+    def buf(j):
+        return b.load(b.gep(fn.args[0], [ir.Constant(I64, j)], source_etype=PTR), typ=PTR)
+
+    ins = [buf(j) for j in range(nin)]
+    out = buf(nin)
+    n = b.load(buf(nin + 1), typ=I64)
+    if lanes:
+        n = b.sdiv(n, ir.Constant(I64, lanes))
+    pre = b.block
+    head, body, done = (fn.append_basic_block(s) for s in ("head", "body", "done"))
+    b.branch(head)
+    b.position_at_end(head)
+    i = b.phi(I64)
+    i.add_incoming(ir.Constant(I64, 0), pre)
+    b.cbranch(b.icmp_signed("<", i, n), body, done)
+    b.position_at_end(body)
+    align = 4 if isinstance(elem, ir.FloatType) else 8   # numpy's guarantee
+    args = [b.load(b.gep(p, [i], source_etype=ty), typ=ty, align=align) for p in ins]
+    y = vmath.emit_pow(b, *args) if op == POW else vmath.emit_unary(b, op, args[0])
+    b.store(y, b.gep(out, [i], source_etype=ty), align=align)
+    i.add_incoming(b.add(i, ir.Constant(I64, 1)), b.block)
+    b.branch(head)
+    b.position_at_end(done)
+    b.ret(ir.Constant(ir.IntType(32), 0))
+
+
+OPS = vmath.UNARY_OPS + (POW,)
+DTYPES = {"f32": (np.float32, F32), "f64": (np.float64, F64)}
+
+
+@pytest.fixture(scope="module")
+def jit():
+    module = ir.Module(name="vmath_test")
+    for op in OPS:
+        for dt, (_, ty) in DTYPES.items():
+            _loop_fn(module, f"{op}_{dt}", ty, op)
+            _loop_fn(module, f"{op}_{dt}_x4", ty, op, lanes=4)
+    return JITModule(str(module))
+
+
+def run(jit, op, dt, *xs, lanes=0):
+    npt = DTYPES[dt][0]
+    ins = [np.ascontiguousarray(x, dtype=npt) for x in xs]
+    out = np.empty_like(ins[0])
+    n = np.array([out.size], dtype=np.int64)
+    ffi = cffi.FFI()
+    ptrs = ffi.new("void *[]", [ffi.cast("void *", a.ctypes.data) for a in ins + [out, n]])
+    rc = jit.entry(f"{op}_{dt}" + (f"_x{lanes}" if lanes else ""))(ptrs)
+    assert rc == 0
+    return out
+
+
+# ----------------------------------------------------------------- oracles
+
+def _logistic(x):
+    return np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x)))
+
+
+REF = {
+    "exp": np.exp, "expm1": np.expm1, "log": np.log, "log1p": np.log1p,
+    "tanh": np.tanh, "logistic": _logistic, "sin": np.sin, "cos": np.cos,
+    "sqrt": np.sqrt, "rsqrt": lambda x: 1 / np.sqrt(x), POW: np.power,
+}
+
+
+def reference(op, dt, *xs):
+    """The exact-enough result, in f64 (for f32) or long double (for f64)."""
+    wide = np.float64 if dt == "f32" else LD
+    with np.errstate(all="ignore"):
+        return REF[op](*[np.asarray(x).astype(wide) for x in xs])
+
+
+def ulp_error(got, ref, dt):
+    """|got - ref| in ulps of ref's format (subnormal ulp below the normal range)."""
+    fi = np.finfo(DTYPES[dt][0])
+    ref = np.asarray(ref)
+    got = got.astype(ref.dtype)
+    _, ex = np.frexp(ref)
+    ex = np.maximum(ex, fi.minexp + 1)     # ref in [2^(ex-1), 2^ex), or subnormal
+    ulp = np.ldexp(np.ones_like(ref), ex - 1 - fi.nmant)
+    with np.errstate(all="ignore"):
+        err = np.abs(got - ref) / ulp
+    finite = np.isfinite(ref)
+    # results that overflow: the reference may sit just below the max float
+    big = np.abs(ref) > fi.max
+    err = np.where(big, np.where(np.isinf(got) & (np.sign(got) == np.sign(ref)), 0, np.inf), err)
+    same = (got == ref) | (np.isnan(got) & np.isnan(ref))
+    return np.where(finite, err, np.where(same, 0, np.inf))
+
+
+def max_ulp(jit, op, dt, *xs, lanes=0):
+    got = run(jit, op, dt, *xs, lanes=lanes)
+    ref = reference(op, dt, *xs)
+    err = ulp_error(got, ref, dt)
+    i = int(np.argmax(err))
+    return float(err[i]), tuple(float(np.ravel(x)[i]) for x in xs)
+
+
+# ------------------------------------------------------------------ inputs
+
+RNG = np.random.default_rng(1234)
+
+
+def log_uniform(lo, hi, n, signs=(1,)):
+    """n values with log10|x| uniform in [lo, hi] and a random sign from `signs`."""
+    mag = 10.0 ** RNG.uniform(lo, hi, n)
+    return mag * RNG.choice(np.array(signs, float), n)
+
+
+def grid(lo, hi, n):
+    return np.linspace(lo, hi, n)
+
+
+def inputs(op, dt):
+    """Dense grids plus random samples over the op's whole interesting range."""
+    f32 = dt == "f32"
+    emax = np.log(np.finfo(DTYPES[dt][0]).max)
+    eminsub = np.log(np.finfo(DTYPES[dt][0]).smallest_subnormal)
+    tiny = -44 if f32 else -320
+    huge = 38 if f32 else 308
+    if op == "exp":
+        return [np.concatenate([grid(-1, 1, 20001), grid(eminsub - 1, emax + 1, 40001),
+                                RNG.uniform(-750, 750, 20000), log_uniform(tiny, 1, 5000, (-1, 1))])]
+    if op == "expm1":
+        return [np.concatenate([grid(-2, 2, 20001), grid(-50, emax + 1, 40001),
+                                log_uniform(tiny, 1.5, 20000, (-1, 1))])]
+    if op == "log":
+        return [np.concatenate([grid(0.5, 2.5, 40001), log_uniform(tiny, huge, 40000),
+                                1 + log_uniform(-16, -1, 5000, (-1, 1))])]
+    if op == "log1p":
+        return [np.concatenate([grid(-0.99, 2, 40001), log_uniform(tiny, 0, 20000, (-1, 1)),
+                                log_uniform(0, huge, 20000), -1 + log_uniform(-7, -1, 5000)])]
+    if op in ("tanh", "logistic"):
+        return [np.concatenate([grid(-3, 3, 40001), grid(-120, 120, 20001),
+                                log_uniform(tiny, 2, 20000, (-1, 1))])]
+    if op in ("sin", "cos"):
+        return [np.concatenate([grid(-7, 7, 40001), RNG.uniform(-1e4, 1e4, 40000),
+                                log_uniform(tiny, 4, 10000, (-1, 1)),
+                                np.arange(1, 6366) * (np.pi / 2)])]
+    if op in ("sqrt", "rsqrt"):
+        return [np.concatenate([grid(0, 4, 10001), log_uniform(tiny, huge, 10000)])]
+    if op == POW:
+        x = np.concatenate([log_uniform(-3, 3, 30000), grid(0.5, 2, 20000),
+                            log_uniform(-3, 3, 10000, (-1,))])
+        y = np.concatenate([RNG.uniform(-30, 30, 30000), RNG.uniform(-50, 50, 20000),
+                            RNG.integers(-40, 40, 10000).astype(float)])
+        # keep the result within the normal range
+        with np.errstate(all="ignore"):
+            lim = (80.0 if f32 else 700.0) / np.maximum(np.abs(np.log(np.abs(x))), 1e-300)
+        y = np.clip(y, -lim, lim)
+        return [x, np.where(x < 0, np.round(y), y)]
+    raise AssertionError(op)
+
+
+# ulp bounds that the module docstring states (measured over larger samples)
+BOUND = {
+    "exp": (1, 1), "expm1": (1, 1), "log": (1, 1), "log1p": (1, 1),
+    "tanh": (2.5, 2.5), "logistic": (2.5, 2.5), "sin": (1, 2), "cos": (1, 2),
+    "sqrt": (0.5, 0.5), "rsqrt": (1.5, 1.5), POW: (1, 2),
+}
+
+
+@pytest.mark.parametrize("dt", ["f32", "f64"])
+@pytest.mark.parametrize("op", OPS)
+def test_accuracy(jit, op, dt):
+    if dt == "f64" and not HAVE_LD:
+        pytest.skip("no extended long double for an f64 reference")
+    xs = [np.asarray(x, DTYPES[dt][0]) for x in inputs(op, dt)]
+    err, at = max_ulp(jit, op, dt, *xs)
+    bound = BOUND[op][dt == "f64"]
+    assert err <= bound, f"{op} {dt}: max error {err:.3f} ulp at x={at}, bound {bound}"
+
+
+@pytest.mark.parametrize("dt", ["f32", "f64"])
+@pytest.mark.parametrize("op", OPS)
+def test_explicit_vector_operands(jit, op, dt):
+    """The emitters take <4 x float/double> values as well as scalars."""
+    xs = [np.asarray(x, DTYPES[dt][0])[:4000] for x in inputs(op, dt)]
+    err, at = max_ulp(jit, op, dt, *xs, lanes=4)
+    bound = BOUND[op][dt == "f64"]
+    assert err <= bound, f"{op} {dt} x4: max error {err:.3f} ulp at x={at}, bound {bound}"
+
+
+def _function_body(llvm_ir, name):
+    m = re.search(r"define [^@]*@\"?%s\"?\(.*?\n}\n" % re.escape(name), llvm_ir, re.S)
+    assert m, f"function {name} not found in the optimized IR"
+    return m.group(0)
+
+
+@pytest.mark.parametrize("dt", ["f32", "f64"])
+@pytest.mark.parametrize("op", OPS)
+def test_loop_vectorizes(jit, op, dt):
+    body = _function_body(jit.optimized_ir, f"{op}_{dt}")
+    elem = "float" if dt == "f32" else "double"
+    assert re.search(r"<(\d+) x %s>" % elem, body), f"{op} {dt}: the element loop was not vectorized"
+    callees = set(re.findall(r"call [^@]*@\"?([\w.]+)", body))
+    assert all(c.startswith("llvm.") for c in callees), f"{op} {dt}: calls {callees}"
