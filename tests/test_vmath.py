@@ -235,3 +235,109 @@ def test_loop_vectorizes(jit, op, dt):
     assert re.search(r"<(\d+) x %s>" % elem, body), f"{op} {dt}: the element loop was not vectorized"
     callees = set(re.findall(r"call [^@]*@\"?([\w.]+)", body))
     assert all(c.startswith("llvm.") for c in callees), f"{op} {dt}: calls {callees}"
+
+
+def _specials(dt):
+    fi = np.finfo(DTYPES[dt][0])
+    v = [0.0, -0.0, np.inf, -np.inf, np.nan, 1.0, -1.0, 0.5, -0.5, 2.0, -2.0,
+         float(fi.smallest_subnormal), -float(fi.smallest_subnormal),
+         float(fi.smallest_normal), -float(fi.smallest_normal), float(fi.max), -float(fi.max),
+         float(fi.eps), 1 - float(fi.epsneg), 1 + float(fi.eps), 1e-30, -1e-30,
+         88.7, 89.0, -87.4, -103.9, -104.0, 709.7, 710.0, -745.1, -746.0, -1 + float(fi.epsneg)]
+    return np.array(v, dtype=DTYPES[dt][0])
+
+
+def _check_same(got, ref, dt, bound, what):
+    """NaN where ref is NaN, equal infinities and signed zeros, else within bound ulps."""
+    with np.errstate(over="ignore"):
+        ref_t = ref.astype(got.dtype)   # the exactly representable special results
+    for g, r, rt, w in zip(got, ref, ref_t, what):
+        if np.isnan(r):
+            assert np.isnan(g), f"{w}: expected nan, got {g}"
+        elif np.isinf(rt) or rt == 0:
+            if rt == 0 and r != 0:      # an underflowing result: 0 or the smallest subnormal
+                assert abs(g) <= np.finfo(got.dtype).smallest_subnormal and np.signbit(g) == np.signbit(r), \
+                    f"{w}: expected {r}, got {g}"
+                continue
+            assert g == rt and np.signbit(g) == np.signbit(rt), f"{w}: expected {rt!r}, got {g!r}"
+        else:
+            err = ulp_error(np.array([g]), np.array([r]), dt)[0]
+            assert err <= bound, f"{w}: expected {r}, got {g} ({err:.2f} ulp)"
+
+
+@pytest.mark.parametrize("dt", ["f32", "f64"])
+@pytest.mark.parametrize("op", vmath.UNARY_OPS)
+def test_special_values(jit, op, dt):
+    x = _specials(dt)
+    got = run(jit, op, dt, x)
+    if op in ("sin", "cos"):   # beyond the reduction's range only |result| <= 1 holds
+        assert (np.abs(got[np.isfinite(x)]) <= 1).all()
+        keep = ~(np.abs(x) > 1e12)
+        x, got = x[keep], got[keep]
+    ref = reference(op, "f32", x)   # numpy's f64 libm: C99 special values
+    _check_same(got, ref, dt, BOUND[op][dt == "f64"] + 0.5, [f"{op}({v!r}) {dt}" for v in x])
+
+
+def test_special_value_spot_checks(jit):
+    """The C99 values spelled out, independently of numpy."""
+    for dt in DTYPES:
+        inf, nan = np.inf, np.nan
+
+        def f(op, *xs):
+            return run(jit, op, dt, *[np.array(x) for x in xs])
+
+        assert np.all(f("exp", [-inf, inf, -1e4, 1e4]) == [0, inf, 0, inf])
+        assert np.all(f("log", [0.0, -0.0, inf, 1.0]) == [-inf, -inf, inf, 0])
+        assert np.isnan(f("log", [-1e-30, -inf, nan])).all()
+        assert np.all(f("tanh", [inf, -inf, 1e4, -1e4]) == [1, -1, 1, -1])
+        assert np.all(f("logistic", [inf, -inf, 1e4, -1e4, 0.0]) == [1, 0, 1, 0, 0.5])
+        assert np.all(f("expm1", [-inf, inf, -1e4]) == [-1, inf, -1])
+        assert np.all(f("log1p", [-1.0, inf]) == [-inf, inf])
+        assert np.isnan(f("log1p", [-1.5, -inf, nan])).all()
+        assert np.isnan(f("sin", [inf, -inf, nan])).all() and np.isnan(f("cos", [inf, -inf, nan])).all()
+        tiny = np.finfo(DTYPES[dt][0]).smallest_subnormal
+        assert np.all(f("log", [tiny]) == np.log(np.float64(tiny)).astype(DTYPES[dt][0]))
+        for op in ("expm1", "log1p", "tanh", "sin", "sqrt"):
+            z = f(op, [-0.0, 0.0])
+            assert np.all(z == 0) and np.signbit(z[0]) and not np.signbit(z[1]), op
+        for op in vmath.UNARY_OPS:
+            assert np.isnan(f(op, [nan])).all(), op
+
+
+@pytest.mark.parametrize("dt", ["f32", "f64"])
+def test_pow_special_values(jit, dt):
+    """Every pair from C99's pow table, against numpy's (C) pow."""
+    v = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -2.0, 3.0, -3.0, 2.5, -2.5,
+         np.inf, -np.inf, np.nan, 1e-30, -1e-30, 1e30, -1e30]
+    x, y = (a.ravel().astype(DTYPES[dt][0]) for a in np.meshgrid(v, v, indexing="ij"))
+    got = run(jit, POW, dt, x, y)
+    ref = reference(POW, "f32", x, y)
+    _check_same(got, ref, dt, BOUND[POW][dt == "f64"] + 0.5,
+                [f"pow({a!r}, {b!r}) {dt}" for a, b in zip(x, y)])
+
+
+@pytest.mark.parametrize("dt", ["f32", "f64"])
+def test_subnormal_results_and_inputs(jit, dt):
+    """exp gives gradual underflow; log of subnormals is exact to the bound."""
+    npt = DTYPES[dt][0]
+    fi = np.finfo(npt)
+    lo = np.log(float(fi.smallest_subnormal)) + 0.5
+    x = np.linspace(lo, np.log(float(fi.smallest_normal)), 2001).astype(npt)
+    err, at = max_ulp(jit, "exp", dt, x)
+    assert err <= BOUND["exp"][dt == "f64"], (err, at)
+    assert (run(jit, "exp", dt, x) > 0).all()
+    sub = (np.arange(1, 4001) * fi.smallest_subnormal * 997).astype(npt)
+    err, at = max_ulp(jit, "log", dt, sub)
+    assert err <= BOUND["log"][dt == "f64"], (err, at)
+
+
+def test_rejects_bad_operands():
+    mod = ir.Module()
+    fn = ir.Function(mod, ir.FunctionType(ir.VoidType(), [ir.IntType(32), F32, F64]), "g")
+    b = ir.IRBuilder(fn.append_basic_block())
+    with pytest.raises(TypeError, match="i32"):
+        vmath.emit_unary(b, "exp", fn.args[0])
+    with pytest.raises(ValueError, match="'erf'"):
+        vmath.emit_unary(b, "erf", fn.args[1])
+    with pytest.raises(TypeError, match="float and double"):
+        vmath.emit_pow(b, fn.args[1], fn.args[2])

@@ -274,8 +274,8 @@ def _exp_core(e: _E, x, lo=None):
     """exp(x + lo) for non-nan x (lo: a tail below an ulp of x, or None)."""
     xc = e.min(e.max(x, e.p.exp_lo), e.p.exp_hi)
     kf, r, r_lo = _exp_reduce(e, xc)
-    if lo is not None:
-        r_lo = e.add(r_lo, lo)
+    if lo is not None:   # (dropped where x was clamped: it may be huge there)
+        r_lo = e.add(r_lo, e.sel(e.cmp("==", xc, x), lo, 0.0))
     # 1 + r + q with 1 + r summed exactly
     h, l = _fast_two_sum(e, 1.0, r)
     p = e.add(h, e.add(l, _expm1_tail(e, r, r_lo)))
@@ -389,22 +389,29 @@ def _sincos64(e: _E, x, cos: bool, s_coef, c_coef):
     finite = e.cmp("<", e.abs(x), INF)
     xs = e.sel(finite, x, 0.0)              # keeps inf/nan out of fptosi
     kf = e.rint(e.mul(xs, TWO_OVER_PI))
-    r = e.fma(kf, -PIO2_1, xs)              # exact below |x| ~ 2^50
-    r = e.fma(kf, -PIO2_2, r)
-    r = e.fma(kf, -PIO2_3, r)
+    # x - k pi/2 = r + r_lo: the first step is exact below |x| ~ 2^50
+    r1 = e.fma(kf, -PIO2_1, xs)
+    t = e.mul(kf, PIO2_2)
+    r, r_lo = _two_sum(e, r1, e.neg(t))
+    r_lo = e.sub(r_lo, e.fma(kf, PIO2_3, e.fma(kf, PIO2_2, e.neg(t))))
     q = e.to_int(e.sub(kf, e.mul(e.floor(e.mul(kf, 0.25)), 4.0)))   # k mod 4
     if cos:
         q = e.b.add(q, e.i(1))
     z = e.mul(r, r)
-    sin_r = e.fma(e.mul(r, z), e.poly(z, s_coef), r)
     hz = e.mul(z, 0.5)
+    # sin(r + r_lo) = sin r + r_lo cos r
+    sin_r = e.add(r, e.fma(e.mul(r, z), e.poly(z, s_coef), e.fma(e.neg(r_lo), hz, r_lo)))
+    # cos(r + r_lo) = cos r - r_lo sin r, with 1 - r^2/2 kept exact (w + its tail)
     w = e.sub(1.0, hz)
-    cos_r = e.add(w, e.fma(e.mul(z, z), e.poly(z, c_coef), e.sub(e.sub(1.0, w), hz)))
+    w_lo = e.sub(e.sub(e.sub(1.0, w), hz), e.mul(e.fma(r, r, e.neg(z)), 0.5))
+    cos_r = e.add(w, e.add(w_lo, e.fma(e.mul(z, z), e.poly(z, c_coef), e.neg(e.mul(r, r_lo)))))
     zero = e.i(0)
     odd = e.b.icmp_signed("!=", e.b.and_(q, e.i(1)), zero)
     flip = e.b.icmp_signed("!=", e.b.and_(q, e.i(2)), zero)
     v = e.sel(odd, cos_r, sin_r)
     v = e.sel(flip, e.neg(v), v)
+    # past |x| ~ 2^40 the reduction is not exact: stay within [-1, 1] at least
+    v = e.min(e.max(v, -1.0), 1.0)
     if not cos:
         v = e.sel(e.cmp("==", x, 0.0), x, v)   # sin(-0) = -0
     return e.sel(finite, v, NAN)
