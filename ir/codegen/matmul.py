@@ -49,7 +49,7 @@ class MatmulKernel:
     flops: int
     grain: int              # suggested minimum tasks per thread chunk
     rows_per_task: int
-    path: str               # "blocked" or "simple"
+    path: str               # "blocked" (packed panels) or "direct"
     lanes: int              # vector width W used for full vectors
 
 
@@ -64,6 +64,13 @@ class Blocking:
     nc: int                 # columns of a packed B panel (multiple of NR)
     use_fma: bool
     unroll: int = 4         # k steps per micro-kernel loop trip
+    b_inner: bool = True    # macro-kernel loop order: B slivers innermost
+
+    def __post_init__(self):
+        if min(self.lanes, self.mr, self.nrv, self.kc, self.mc, self.nc, self.unroll) < 1 or \
+                self.mc % self.mr or self.nc % self.nr:
+            raise ValueError(f"bad matmul blocking {self}: sizes must be positive, mc a "
+                             f"multiple of mr and nc a multiple of nr = nrv * lanes")
 
     @property
     def nr(self):
@@ -76,22 +83,36 @@ def _features(features: str | None) -> set[str]:
     return {f[1:] for f in features.split(",") if f.startswith("+")}
 
 
-def choose_blocking(dtype: str, features: str | None = None) -> Blocking:
-    """Tile sizes for `dtype` on a CPU with `features` (default: this host)."""
+def choose_blocking(dtype: str, features: str | None = None, n: int | None = None,
+                    **override) -> Blocking:
+    """Tile sizes for `dtype` on a CPU with `features` (default: this host).
+
+    A C narrower than the register tile (`n` columns) gets narrower vectors
+    and taller tiles. `override` sets any Blocking field; mc and nc are then
+    rounded to multiples of mr and nr, and nc shrunk to the stack budget.
+    """
     feats = _features(features)
     size = _SCALARS[dtype][1]
-    use_fma = "fma" in feats or "avx512f" in feats
-    if "avx512f" in feats:          # 32 vector registers: 24 accumulators
-        lanes, mr, nrv = 64 // size, 12, 2
+    if "avx512f" in feats:
+        vbytes, regs = 64, 32
     elif "avx2" in feats or "avx" in feats:
-        lanes, mr, nrv = 32 // size, 6, 2
-    else:                            # SSE2 or anything else: 16 registers
-        lanes, mr, nrv = 16 // size, 6, 2
-    nr = nrv * lanes
-    kc = 256 if size == 4 else 128
-    mc = mr * max(1, 96 // mr)
-    nc = nr * max(1, (STACK_LIMIT - mc * kc * size) // (kc * size * nr))
-    return Blocking(lanes, mr, nrv, kc, mc, nc, use_fma)
+        vbytes, regs = 32, 16
+    else:                            # SSE2 or anything else
+        vbytes, regs = 16, 16
+    budget = 24 if regs == 32 else 12    # accumulators; the rest hold B and A
+    lanes, nrv = vbytes // size, 2
+    if n is not None and n < nrv * lanes:
+        while lanes > 16 // size and lanes // 2 >= n:
+            lanes //= 2
+        nrv = max(1, min(nrv, _cdiv(n, lanes)))
+    p = dict(use_fma="fma" in feats or "avx512f" in feats, kc=256 if size == 4 else 128,
+             unroll=4, lanes=lanes, nrv=nrv, mr=budget // nrv)
+    p.update(override)
+    nr = p["nrv"] * p["lanes"]
+    mc = p["mr"] * max(1, _cdiv(p.pop("mc", 96), p["mr"]))
+    room = (STACK_LIMIT - mc * p["kc"] * size) // (p["kc"] * size * nr)
+    nc = nr * max(1, min(room, p.pop("nc", 1 << 30) // nr))
+    return Blocking(mc=mc, nc=nc, **p)
 
 
 def _cdiv(a, b):
@@ -304,48 +325,94 @@ def _task_rows(g: _Gen, fn, rows_per_task, m, body):
     g.b.ret_void()
 
 
-def _emit_simple(g: _Gen, fn, m, n, k, ta, tb, epilogue, extras):
-    """One row of C per task: vectorized along N, or along K when B is transposed."""
+def direct_rows(n, lanes, budget, group=4):
+    """Rows per register block of the direct path (accumulators <= budget)."""
+    return max(1, min(24, budget // max(len(w) for _, _, w in _col_plan(n, lanes, group))))
+
+
+def _col_plan(n, W, group=4):
+    """Cover columns [0, n) with [(lo, hi, widths)]: a loop over [lo, hi) by
+    sum(widths) computing one vector per width -- groups of `group` full
+    vectors, then one pass over the rest: full vectors and halving widths."""
+    plan, j = [], 0
+    if n >= group * W:
+        j = n - n % (group * W)
+        plan.append((0, j, [W] * group))
+    widths, w = [W] * ((n - j) // W), W // 2
+    while w >= 1:
+        if (n - j) % (2 * w) >= w:
+            widths.append(w)
+        w //= 2
+    if widths:
+        plan.append((j, n, widths))
+    return plan or [(0, 0, [1])]
+
+
+def _emit_direct(g: _Gen, fn, m, n, k, ta, tb, epilogue, extras, rows, dot):
+    """No packing: `rows` rows of C at a time, vectorized along N and register
+    blocked over rows and columns; or, with `dot`, one dot product along K per
+    element (B transposed, A not)."""
     A, B, C = fn.args[:3]
-    W = g.lanes
 
     def body(bidx, r0, r1):
         b = g.b
         a_b = g.gep(A, b.mul(bidx, g.c(m * k)))
         b_b = g.gep(B, b.mul(bidx, g.c(k * n)))
         c_b = g.gep(C, b.mul(bidx, g.c(m * n)))
-        with g.loop(r0, r1, name="i") as i:
-            if tb and not ta and k >= 2 * W and W > 1:
+        if dot:
+            with g.loop(r0, r1, name="i") as i:
                 _simple_dot_row(g, a_b, b_b, c_b, i, bidx, n, k, epilogue, extras)
-            else:
-                _simple_axpy_row(g, a_b, b_b, c_b, i, bidx, m, n, k, ta, tb, epilogue, extras)
+            return
+        # tasks are `rows` rows, so only a batch's last block is short: m % rows rows
+        full = b.add(r0, b.mul(b.sdiv(b.sub(r1, r0), g.c(rows)), g.c(rows)))
 
-    _task_rows(g, fn, 1, m, body)
+        def row_block(i, rb):
+            for jlo, jhi, widths in _col_plan(n, g.lanes):
+                if jlo < jhi:
+                    with g.loop(g.c(jlo), g.c(jhi), step=sum(widths), name="j") as j:
+                        _direct_block(g, a_b, b_b, c_b, i, rb, j, widths, bidx, m, n, k,
+                                      ta, tb, epilogue, extras)
+        with g.loop(r0, full, step=rows, name="i") as i:
+            row_block(i, rows)
+        if m % rows:
+            with g.if_then(b.icmp_signed("<", full, r1), "rest"):
+                row_block(full, m % rows)
+
+    _task_rows(g, fn, rows, m, body)
 
 
-def _simple_axpy_row(g, a_b, b_b, c_b, i, bidx, m, n, k, ta, tb, epilogue, extras):
-    """C[i, j:j+w] = sum_k A[i, k] * B[k, j:j+w], w = W then 1 for the tail."""
+def _direct_block(g, a_b, b_b, c_b, i, rb, j, widths, bidx, m, n, k, ta, tb, epilogue, extras):
+    """C[i:i+rb, j:j+sum(widths)] from A and B in place, rb x len(widths) accumulators."""
     b = g.b
-    W = g.lanes
-    nv = n - n % W if W > 1 else 0
-    for w, lo, hi in ((W, 0, nv), (1, nv, n)):
-        if lo >= hi:
-            continue
-        with g.loop(g.c(lo), g.c(hi), step=w, name=f"j{w}") as j:
-            def step(kk, accs, j=j, w=w):
-                a = g.load_scalar(a_b, b.add(b.mul(kk, g.c(m)), i) if ta
-                                  else b.add(b.mul(i, g.c(k)), kk))
-                if tb:
-                    bv = ir.Constant(g.vec(w), None)
-                    for e in range(w):
-                        x = g.load_scalar(b_b, b.add(b.mul(b.add(j, g.c(e)), g.c(k)), kk))
-                        bv = b.insert_element(bv, x, ir.Constant(I32, e))
-                else:
-                    bv = g.load(b_b, b.add(b.mul(kk, g.c(n)), j), w)
-                return [g.madd(g.splat(a, w), bv, accs[0])]
-            acc, = g.acc_loop(g.c(0), g.c(k), 1, [g.zero(w)], step)
-            g.store_result(epilogue, True, acc, c_b, b.add(b.mul(i, g.c(n)), j),
-                           bidx, i, j, extras)
+    offs = [sum(widths[:q]) for q in range(len(widths))]
+    cols = [b.add(j, g.c(o)) if o else j for o in offs]
+
+    def step(kk, accs):
+        bvs = []
+        for w, jj in zip(widths, cols):
+            if tb:      # a gather; the dot-product form takes the large cases
+                bv = ir.Constant(g.vec(w), None)
+                for e in range(w):
+                    x = g.load_scalar(b_b, b.add(b.mul(b.add(jj, g.c(e)), g.c(k)), kk))
+                    bv = b.insert_element(bv, x, ir.Constant(I32, e))
+            else:
+                bv = g.load(b_b, b.add(b.mul(kk, g.c(n)), jj), w)
+            bvs.append(bv)
+        out = []
+        for r in range(rb):
+            ir_ = b.add(i, g.c(r)) if r else i
+            a = g.load_scalar(a_b, b.add(b.mul(kk, g.c(m)), ir_) if ta
+                              else b.add(b.mul(ir_, g.c(k)), kk))
+            splats = {w: g.splat(a, w) for w in sorted(set(widths))}
+            for q, w in enumerate(widths):
+                out.append(g.madd(splats[w], bvs[q], accs[r * len(widths) + q]))
+        return out
+    accs = g.acc_loop(g.c(0), g.c(k), 1, [g.zero(w) for _ in range(rb) for w in widths], step)
+    for r in range(rb):
+        ir_ = b.add(i, g.c(r)) if r else i
+        for q, (w, jj) in enumerate(zip(widths, cols)):
+            g.store_result(epilogue, True, accs[r * len(widths) + q], c_b,
+                           b.add(b.mul(ir_, g.c(n)), jj), bidx, ir_, jj, extras)
 
 
 def _simple_dot_row(g, a_b, b_b, c_b, i, bidx, n, k, epilogue, extras):
@@ -482,18 +549,29 @@ def _emit_micro(g: _Gen, name, blk: Blocking, ldc, n_extra, epilogue):
 
 
 def _store_ragged(g, tile, cp, ldc, NR, mr, nr, first, last, bidx, row, col, extras, epilogue):
-    """C[:mr, :nr] = (first ? 0 : C) + tile, through the epilogue when last."""
+    """C[:mr, :nr] = (first ? 0 : C) + tile, through the epilogue when last.
+
+    Full vectors first, then at most one vector of each halved width."""
     b = g.b
     W = g.lanes
     nv = b.mul(b.sdiv(nr, g.c(W)), g.c(W))
+
+    def chunk(r, j, w):
+        ci = b.add(b.mul(r, g.c(ldc)), j)
+        t = g.load(tile, b.add(b.mul(r, g.c(NR)), j), w)
+        v = b.select(first, t, g.add(t, g.load(cp, ci, w)))
+        g.store_result(epilogue, last, v, cp, ci, bidx, b.add(row, r), b.add(col, j), extras)
+
     with g.loop(g.c(0), mr, name="er") as r:
-        for w, lo, hi in ((W, g.c(0), nv), (1, nv, nr)):
-            with g.loop(lo, hi, step=w, name=f"ec{w}") as j:
-                ci = b.add(b.mul(r, g.c(ldc)), j)
-                t = g.load(tile, b.add(b.mul(r, g.c(NR)), j), w)
-                v = b.select(first, t, g.add(t, g.load(cp, ci, w)))
-                g.store_result(epilogue, last, v, cp, ci, bidx, b.add(row, r), b.add(col, j),
-                               extras)
+        with g.loop(g.c(0), nv, step=W, name="ecw") as j:
+            chunk(r, j, W)
+        j, w = nv, W // 2
+        while w >= 1:
+            ok = b.icmp_signed(">=", b.sub(nr, j), g.c(w))
+            with g.if_then(ok, f"ec{w}"):
+                chunk(r, j, w)
+            j = b.select(ok, b.add(j, g.c(w)), j)
+            w //= 2
 
 
 def _emit_blocked(g: _Gen, fn, name, blk: Blocking, m, n, k, ta, tb, n_extra, epilogue):
@@ -527,25 +605,33 @@ def _emit_blocked(g: _Gen, fn, name, blk: Blocking, m, n, k, ta, tb, n_extra, ep
                 with g.loop(r0, r1, step=blk.mc, name="ic") as ic:
                     mc = g.min(g.c(blk.mc), b.sub(r1, ic))
                     b.call(pack_a, [a_b, abuf, ic, mc, pc, kc])
-                    with g.loop(g.c(0), nc, step=NR, name="jr") as jr:
-                        nr = g.min(g.c(NR), b.sub(nc, jr))
-                        col = b.add(jc, jr)
-                        bsl = g.gep(bbuf, b.mul(jr, kc))
+                    def tile(jr, ir_):
+                        row, col = b.add(ic, ir_), b.add(jc, jr)
+                        b.call(micro, [g.gep(abuf, b.mul(ir_, kc)), g.gep(bbuf, b.mul(jr, kc)),
+                                       g.gep(c_b, b.add(b.mul(row, g.c(n)), col))] + extras +
+                               [kc, g.min(g.c(MR), b.sub(mc, ir_)),
+                                g.min(g.c(NR), b.sub(nc, jr)), first, last, bidx, row, col])
+                    if blk.b_inner:     # an A sliver stays in L1, B streams from L2
                         with g.loop(g.c(0), mc, step=MR, name="ir") as ir_:
-                            mr = g.min(g.c(MR), b.sub(mc, ir_))
-                            row = b.add(ic, ir_)
-                            b.call(micro, [g.gep(abuf, b.mul(ir_, kc)), bsl,
-                                           g.gep(c_b, b.add(b.mul(row, g.c(n)), col))] + extras +
-                                   [kc, mr, nr, first, last, bidx, row, col])
+                            with g.loop(g.c(0), nc, step=NR, name="jr") as jr:
+                                tile(jr, ir_)
+                    else:               # a B sliver stays in L1, A streams from L2
+                        with g.loop(g.c(0), nc, step=NR, name="jr") as jr:
+                            with g.loop(g.c(0), mc, step=MR, name="ir") as ir_:
+                                tile(jr, ir_)
 
     _task_rows(g, fn, MR, m, body)
 
 
-def use_blocked(dtype, m, n, k, blk: Blocking) -> bool:
-    """Whether the packed path pays off over the simple loops."""
-    if dtype not in ("f32", "f64") or min(m, n, k) == 0:
+def use_blocked(dtype, m, n, k, ta, tb, lanes) -> bool:
+    """Whether packing pays off (measured on AVX-512; the direct path wins
+    while B stays in L2 and where rows or columns are few)."""
+    if dtype not in ("f32", "f64") or min(m, n, k) == 0 or m * n * k <= 64 ** 3:
         return False
-    return m >= 4 and n >= blk.lanes and k >= 4 and m * n * k >= 32 ** 3
+    if tb:      # the direct path needs dot products (or gathers with ta)
+        return m >= 32 and n >= 32 if not ta else n > 16
+    size = _SCALARS[dtype][1]
+    return m >= 16 and (k * n * size > 1 << 20 or n > 1024)
 
 
 def emit_matmul(module: ir.Module, name: str, dtype: str, batch: int, M: int, N: int, K: int,
@@ -557,7 +643,7 @@ def emit_matmul(module: ir.Module, name: str, dtype: str, batch: int, M: int, N:
     A is [batch, M, K] ([batch, K, M] when transpose_a), B is [batch, K, N]
     ([batch, N, K] when transpose_b), C is [batch, M, N]. `features` names the
     target CPU features (default: this host), `blocking` overrides the tile
-    sizes and `path` forces "blocked" or "simple" (for tests and tuning).
+    sizes and `path` forces "blocked" or "direct" (for tests and tuning).
     """
     if dtype not in _SCALARS:
         raise ValueError(f"dot {name!r}: dtype must be one of {sorted(_SCALARS)}, got {dtype!r}")
@@ -565,22 +651,32 @@ def emit_matmul(module: ir.Module, name: str, dtype: str, batch: int, M: int, N:
     bad = {d: v for d, v in dims.items() if not isinstance(v, int) or v < 0}
     if bad:
         raise ValueError(f"dot {name!r}: sizes must be non-negative ints, got {bad}")
-    blk = blocking or choose_blocking(dtype, features)
+    # with a dim of 1 both layouts of an operand are the same
+    transpose_a = bool(transpose_a) and M > 1 and K > 1
+    transpose_b = bool(transpose_b) and N > 1 and K > 1
+    blk = blocking or choose_blocking(dtype, features, n=N)
     if path is None:
-        path = "blocked" if use_blocked(dtype, M, N, K, blk) else "simple"
+        path = ("blocked" if use_blocked(dtype, M, N, K, transpose_a, transpose_b, blk.lanes)
+                else "direct")
+    if path not in ("blocked", "direct"):
+        raise ValueError(f"dot {name!r}: path must be 'blocked' or 'direct', got {path!r}")
     if path == "blocked" and (dtype not in ("f32", "f64") or min(M, N, K) == 0):
         raise ValueError(f"dot {name!r}: the blocked path needs a float dtype and non-empty "
                          f"dims, got {dtype} M={M} N={N} K={K}")
+    if path == "direct" and blocking is None:
+        blk = choose_blocking(dtype, features)     # full-width vectors; the plan narrows them
     g = _Gen(module, dtype, blk.lanes, blk.use_fma)
     fn = g.new_function(name, ["A", "B", "C"] + [f"extra_{i}" for i in range(n_extra)] +
                         ["%task_begin", "%task_end"])
+    extras = fn.args[3:3 + n_extra]
     if path == "blocked":
         _emit_blocked(g, fn, name, blk, M, N, K, transpose_a, transpose_b, n_extra, epilogue)
         rpt = blk.mr
         min_tasks = _cdiv(blk.mc, rpt)      # amortizes packing B once per chunk
     else:
-        _emit_simple(g, fn, M, N, K, transpose_a, transpose_b, epilogue, fn.args[3:3 + n_extra])
-        rpt = 1
+        dot = transpose_b and not transpose_a and K >= 2 * blk.lanes
+        rpt = 1 if dot else direct_rows(N, blk.lanes, blk.mr * blk.nrv)
+        _emit_direct(g, fn, M, N, K, transpose_a, transpose_b, epilogue, extras, rpt, dot)
         min_tasks = 1
     num_tasks = batch * _cdiv(M, rpt)
     flops = 2 * batch * M * N * K
