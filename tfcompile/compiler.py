@@ -60,20 +60,21 @@ class Executable:
         self._ptrs = _ffi.new("void *[]", self.n_params + self.n_results + 1)
         self._ptrs[self.n_params + self.n_results] = _ffi.cast("void *", self._arena.ctypes.data)
         self._dummy = _aligned_empty(64)
+        self._dummy_c = _ffi.from_buffer(self._dummy)
 
     def call(self, args, outs):
-        """Runs on `args` (param arrays), writing `outs` (result arrays)."""
+        """Runs on `args` (param arrays), writing `outs` (result arrays).
+
+        The arrays must be C-contiguous with the IR's dtypes and shapes (the
+        callers check); cffi's from_buffer is the cheapest way to their pointers."""
         if self._entry is None:
             return self.compiled.call(args, outs)
-        p = self._ptrs
-        i = 0
-        for a in args:
-            p[i] = _ffi.cast("void *", a.ctypes.data)
-            i += 1
-        for a in outs:
-            p[i] = _ffi.cast("void *", a.ctypes.data)
-            i += 1
-        rc = self._entry(p)
+        fb = _ffi.from_buffer
+        dummy = self._dummy_c
+        keep = [fb(a) if a.nbytes else dummy for a in args]
+        keep += [fb(a) if a.nbytes else dummy for a in outs]
+        self._ptrs[0:len(keep)] = keep
+        rc = self._entry(self._ptrs)
         if rc != 0:
             raise RuntimeError(f"compiled function {self.compiled.symbol} failed with code {rc}")
 

@@ -392,6 +392,8 @@ class Graph:
         return self.as_graph_element(name, allow_tensor=True, allow_operation=False)
 
     def as_graph_element(self, obj, allow_tensor=True, allow_operation=True):
+        if type(obj) is Tensor and allow_tensor and obj._op._graph is self:
+            return obj  # the common case, first
         from .variables import Variable
         if isinstance(obj, Variable):
             obj = obj._as_graph_element()

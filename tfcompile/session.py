@@ -82,7 +82,23 @@ class _FetchMapper:
 
 # ---------------------------------------------------------------- feeds
 
+def _shape_ok(tensor, shape):
+    dims = tensor.shape.as_tuple()
+    if dims is None:
+        return True
+    if len(dims) != len(shape):
+        return False
+    for d, n in zip(dims, shape):
+        if d is not None and d != n:
+            return False
+    return True
+
+
 def _feed_array(tensor, value):
+    if type(value) is np.ndarray and value.dtype == tensor.dtype._np and \
+            value.flags.c_contiguous:
+        if _shape_ok(tensor, value.shape):
+            return value  # the common case: no conversion, no copy
     if isinstance(value, (Tensor, Variable)):
         raise TypeError("The value of a feed cannot be a tf.Tensor object. Acceptable feed "
                         "values include Python scalars, strings, lists, numpy ndarrays, or "
@@ -114,7 +130,7 @@ def _feed_array(tensor, value):
             arr = arr.astype(want)
     if not arr.flags.c_contiguous:
         arr = np.ascontiguousarray(arr)
-    if not tensor.shape.is_compatible_with(arr.shape):
+    if not _shape_ok(tensor, arr.shape):
         raise ValueError(f"Cannot feed value of shape {arr.shape!r} for Tensor "
                          f"{tensor.name!r}, which has shape {str(tensor.shape)!r}")
     return arr
@@ -191,8 +207,10 @@ class BaseSession:
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
-        mapper = _FetchMapper(self._graph, fetches)
         feeds = self._resolve_feeds(feed_dict)
+        if type(fetches) is Tensor and fetches._op._graph is self._graph:
+            return self._run_elements([fetches], [], feeds)[id(fetches)]
+        mapper = _FetchMapper(self._graph, fetches)
         fetch_tensors, targets = [], []
         for el in mapper.elements:
             (fetch_tensors if isinstance(el, Tensor) else targets).append(el)
@@ -205,7 +223,11 @@ class BaseSession:
         feeds = {}
         if not feed_dict:
             return feeds
+        graph = self._graph
         for key, value in feed_dict.items():
+            if type(key) is Tensor and key._op._graph is graph:
+                feeds[key] = _feed_array(key, value)
+                continue
             if isinstance(key, Variable):
                 key = key._variable
             if isinstance(key, Operation):
