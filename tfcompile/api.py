@@ -35,7 +35,11 @@ class Executable:
         self.feeds = [self.graph.as_graph_element(f, allow_tensor=True, allow_operation=False)
                       for f in feeds]
         self._plans = {}
-        self._last = None          # (shapes, plan)
+        self._last = None          # (shapes, plan, bindings) of the previous call
+        self._feed_dims = [t.shape.as_tuple() if t.shape.ndims is not None else None
+                           for t in self.feeds]
+        self._feed_np = [t.dtype._np for t in self.feeds]
+        self._single = isinstance(fetches, Tensor)
         self._lock = threading.Lock()
 
     # ---- introspection
@@ -73,31 +77,88 @@ class Executable:
         return st
 
     # ---- calling
-    def __call__(self, *args):
+    def _check_args(self, args):
         if len(args) != len(self.feeds):
             raise TypeError(f"expected {len(self.feeds)} argument(s) "
                             f"({', '.join(t.name for t in self.feeds)}), got {len(args)}")
         arrays = []
-        for t, a in zip(self.feeds, args):
+        for t, dims, dt, a in zip(self.feeds, self._feed_dims, self._feed_np, args):
+            if type(a) is np.ndarray and a.dtype == dt and a.flags.c_contiguous and (
+                    dims is None or len(a.shape) == len(dims) and all(
+                        d is None or d == n for d, n in zip(dims, a.shape))):
+                arrays.append(a)
+                continue
             try:
                 arrays.append(_feed_array(t, a))
             except (TypeError, ValueError) as e:
                 raise type(e)(f"argument {t.name}: {e}") from None
+        return arrays
+
+    def _bind(self, plan):
+        """Precomputes where each parameter comes from and where results go."""
+        pos = {id(t): i for i, t in enumerate(self.feeds)}
+        srcs = [(0, pos[id(obj)]) if kind == "feed" else (1 if kind == "var" else 2, obj)
+                for kind, obj in plan.params]
+        outs = [(plan.aliases.get(i), t.shape, t.np_dtype)
+                for i, t in enumerate(plan.result_types)]
+        res_index = {id(obj): i for i, (kind, obj) in enumerate(plan.results)
+                     if kind == "fetch"}
+        elems = [res_index.get(id(e)) if isinstance(e, Tensor) else None
+                 for e in self._mapper.elements]
+        var_results = [(i, obj) for i, (kind, obj) in enumerate(plan.results)
+                       if kind == "var" and i not in plan.aliases]
+        rngs = [obj for kind, obj in plan.params if kind == "rng"]
+        return srcs, outs, elems, var_results, rngs
+
+    def __call__(self, *args):
+        arrays = self._check_args(args)
         shapes = tuple(a.shape for a in arrays)
         last = self._last
         if last is not None and last[0] == shapes:
-            plan = last[1]
+            plan, bound = last[1], last[2]
         else:
-            plan = self._plans.get(shapes)
-            if plan is None:
+            entry = self._plans.get(shapes)
+            if entry is None:
                 plan = self.session._compile(self._fetch_tensors, self._targets,
                                              dict(zip(self.feeds, arrays)))
-                self._plans[shapes] = plan
-            self._last = (shapes, plan)
-        values = self.session._execute(plan, dict(zip(self.feeds, arrays)))
-        out = [values.get(id(e)) if isinstance(e, Tensor) else None
-               for e in self._mapper.elements]
-        return self._mapper.rebuild(out)
+                entry = (plan, self._bind(plan))
+                self._plans[shapes] = entry
+            plan, bound = entry
+            self._last = (shapes, plan, bound)
+        srcs, outs_spec, elems, var_results, rngs = bound
+        sess = self.session
+        storage, counters = sess._storage, sess._rng_counters
+        params = []
+        for kind, ref in srcs:
+            if kind == 0:
+                params.append(arrays[ref])
+            elif kind == 1:
+                a = storage.get(ref)
+                if a is None:
+                    from .errors import FailedPreconditionError
+                    raise FailedPreconditionError(
+                        None, ref, f"Attempting to use uninitialized value {ref.name}")
+                params.append(a)
+            else:
+                c = counters.get(ref)
+                if c is None:
+                    c = counters[ref] = np.zeros((), np.int64)
+                params.append(c)
+        outs = [params[al] if al is not None else np.empty(shape, dt)
+                for al, shape, dt in outs_spec]
+        with plan.lock:
+            plan.exe.call(params, outs)
+        for r in rngs:
+            counters[r] += 1
+        for i, var_op in var_results:
+            old = storage.get(var_op)
+            if old is None or old.shape != outs[i].shape:
+                sess._epoch += 1
+            storage[var_op] = outs[i]
+        values = [outs[j] if j is not None else None for j in elems]
+        if self._single:
+            return values[0]
+        return self._mapper.rebuild(values)
 
 
 def compile(fetches, feeds, session=None):  # noqa: A001
