@@ -36,7 +36,11 @@ def host_cpu() -> tuple[str, str, str]:
 def target_machine(triple: str | None = None, cpu: str | None = None,
                    features: str | None = None, reloc: str = "default",
                    opt: int = 3):
-    """A target machine; defaults to the host with all its features (else SSE only)."""
+    """A target machine; defaults to the host with all its features (else SSE only).
+
+    Cached and shared: never hand it to `create_mcjit_compiler`, which takes
+    ownership and frees it with the engine. For an engine, call
+    `new_target_machine()`."""
     init_native()
     h_triple, h_cpu, h_features = host_cpu()
     if triple is None:
@@ -58,3 +62,8 @@ def optimize(mod, tm, level: int = 3):
     pm = pb.getModulePassManager()
     pm.run(mod, pb)
     return mod
+
+
+def new_target_machine(*args, **kwargs):
+    """An uncached target machine (for an execution engine, which will own it)."""
+    return target_machine.__wrapped__(*args, **kwargs)
