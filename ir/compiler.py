@@ -33,6 +33,8 @@ def threads_available() -> bool:
     try:
         from ..runtime import native
         native.native_lib()
+        # llvmlite quotes names (@"tfc_parallel_for"), so register up front.
+        native.register_with_llvm()
         return True
     except Exception:   # no C compiler, or the build failed: run single-threaded
         return False

@@ -131,11 +131,10 @@ def _emit_call(b, module, call: NestCall, ptrs):
         b.call(call.function, ptrs + [i64(0), i64(call.n)])
         return
     task = _task_wrapper(module, call.function, len(ptrs))
-    ctx_t = ir.ArrayType(PTR, max(1, len(ptrs)))
     # The context lives in the entry's frame for the duration of the call.
-    ctx = b.alloca(ctx_t, name="ctx")
+    ctx = b.alloca(PTR, size=i64(max(1, len(ptrs))), name="ctx")
     for i, p in enumerate(ptrs):
-        b.store(p, b.gep(ctx, [i64(0), ir.Constant(I32, i)], inbounds=True, source_etype=ctx_t))
+        b.store(p, b.gep(ctx, [i64(i)], inbounds=True, source_etype=PTR))
     pfor = declare(module, PARALLEL_FOR, VOID, [PTR, PTR, I64, I64])
     b.call(pfor, [task, ctx, i64(call.n), i64(call.grain)])
 

@@ -112,7 +112,9 @@ def intrinsic(builder, base: str, args, ret=None, overloads=None, extra_args=())
     overloads = [t] if overloads is None else overloads
     name = "llvm." + base + "".join("." + type_suffix(o) for o in overloads)
     all_args = list(args) + list(extra_args)
-    fn = declare(builder.module, name, ret, [a.type for a in all_args])
+    # Opaque `ptr` for every pointer (llvmlite types globals as typed pointers).
+    fn = declare(builder.module, name, ret,
+                 [PTR if isinstance(a.type, ir.PointerType) else a.type for a in all_args])
     return builder.call(fn, all_args)
 
 

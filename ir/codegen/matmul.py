@@ -68,9 +68,9 @@ class Blocking:
 
     def __post_init__(self):
         if min(self.lanes, self.mr, self.nrv, self.kc, self.mc, self.nc, self.unroll) < 1 or \
-                self.mc % self.mr or self.nc % self.nr:
+                self.mc % self.mr or self.nc % self.nr or self.kc % self.unroll:
             raise ValueError(f"bad matmul blocking {self}: sizes must be positive, mc a "
-                             f"multiple of mr and nc a multiple of nr = nrv * lanes")
+                             f"multiple of mr, nc of nr = nrv * lanes and kc of unroll")
 
     @property
     def nr(self):
@@ -438,44 +438,55 @@ def _simple_dot_row(g, a_b, b_b, c_b, i, bidx, n, k, epilogue, extras):
 
 
 def _emit_pack(g: _Gen, name, R, sx, sk):
-    """pack(src, dst, x0, xn, k0, kc): zero-padded slivers of R along x.
+    """pack(src, dst, x0, xn, k0, kc, kcp): zero-padded slivers of R along x.
 
-    dst[s*R*kc + kk*R + r] = src[(x0 + s*R + r)*sx + (k0 + kk)*sk] where
-    s*R + r < xn, else 0. Used for A (x = rows) and B (x = columns).
+    dst[s*R*kcp + kk*R + r] = src[(x0 + s*R + r)*sx + (k0 + kk)*sk] where
+    s*R + r < xn and kk < kc, else 0 (kcp >= kc rounds kc up to the
+    micro-kernel's unroll). Used for A (x = rows) and B (x = columns).
     """
-    fn = g.new_function(name, ["src", "dst", "%x0", "%xn", "%k0", "%kc"], internal=True)
-    src, dst, x0, xn, k0, kc = fn.args
+    fn = g.new_function(name, ["src", "dst", "%x0", "%xn", "%k0", "%kc", "%kcp"],
+                        internal=True)
+    src, dst, x0, xn, k0, kc, kcp = fn.args
     b = g.b
+    zero = ir.Constant(g.T, 0)
     nfull = b.sdiv(xn, g.c(R))
-    with g.loop(g.c(0), nfull, name="s") as s:
-        sbase = b.add(x0, b.mul(s, g.c(R)))
-        dbase = b.mul(b.mul(s, g.c(R)), kc)
-        with g.loop(g.c(0), kc, name="kk") as kk:
-            soff = b.mul(b.add(k0, kk), g.c(sk))
-            doff = b.add(dbase, b.mul(kk, g.c(R)))
-            if sx == 1:     # the sliver is contiguous in the source
-                for off, w in _pow2_chunks(R, g.lanes):
-                    g.store(g.load(src, b.add(b.add(soff, sbase), g.c(off)), w),
-                            dst, b.add(doff, g.c(off)))
-            else:
-                for r in range(R):
-                    x = b.mul(b.add(sbase, g.c(r)), g.c(sx))
-                    g.store(g.load(src, b.add(x, soff), 1), dst, b.add(doff, g.c(r)))
-    # ragged last sliver: clamp the index in range, then select zero
-    s = nfull
-    with g.if_then(b.icmp_signed("<", b.mul(s, g.c(R)), xn), "ragged"):
-        dbase = b.mul(b.mul(s, g.c(R)), kc)
-        with g.loop(g.c(0), kc, name="kr") as kk:
-            soff = b.mul(b.add(k0, kk), g.c(sk))
-            doff = b.add(dbase, b.mul(kk, g.c(R)))
+    with g.loop(g.c(0), b.sdiv(b.add(xn, g.c(R - 1)), g.c(R)), name="s") as s:
+        sbase = b.mul(s, g.c(R))
+        dbase = b.mul(sbase, kcp)
+        if sx == 1:     # a sliver row is contiguous in the source: vector copies
+            with b.if_else(b.icmp_signed("<", s, nfull)) as (then, otherwise):
+                with then:
+                    with g.loop(g.c(0), kc, name="kk") as kk:
+                        soff = b.add(b.add(x0, sbase), b.mul(b.add(k0, kk), g.c(sk)))
+                        doff = b.add(dbase, b.mul(kk, g.c(R)))
+                        for off, w in _pow2_chunks(R, g.lanes):
+                            g.store(g.load(src, b.add(soff, g.c(off)), w),
+                                    dst, b.add(doff, g.c(off)))
+                with otherwise:     # the ragged last sliver: clamp, then select zero
+                    with g.loop(g.c(0), kc, name="kr") as kk:
+                        soff = b.mul(b.add(k0, kk), g.c(sk))
+                        doff = b.add(dbase, b.mul(kk, g.c(R)))
+                        for r in range(R):
+                            x = b.add(sbase, g.c(r))
+                            ok = b.icmp_signed("<", x, xn)
+                            si = b.add(b.add(x0, b.select(ok, x, g.c(0))), soff)
+                            g.store(b.select(ok, g.load_scalar(src, si), zero), dst,
+                                    b.add(doff, g.c(r)))
+        else:           # contiguous along k: R rows read side by side
+            rows = []
             for r in range(R):
-                x = b.add(b.mul(s, g.c(R)), g.c(r))
+                x = b.add(sbase, g.c(r))
                 ok = b.icmp_signed("<", x, xn)
-                xc = b.select(ok, x, g.c(0))
-                v = g.load_scalar(src, b.add(b.mul(b.add(x0, xc), g.c(sx)), soff))
-                v = b.select(ok, v, ir.Constant(g.T, 0))
-                g.store(b.insert_element(ir.Constant(g.vec(1), None), v, ir.Constant(I32, 0)),
-                        dst, b.add(doff, g.c(r)))
+                rows.append((ok, b.add(b.mul(b.add(x0, b.select(ok, x, g.c(0))), g.c(sx)), k0)))
+            with g.loop(g.c(0), kc, name="kk") as kk:
+                doff = b.add(dbase, b.mul(kk, g.c(R)))
+                for r, (ok, sb) in enumerate(rows):
+                    v = b.select(ok, g.load_scalar(src, b.add(sb, kk)), zero)
+                    g.store(v, dst, b.add(doff, g.c(r)))
+        with g.loop(kc, kcp, name="kz") as kk:
+            doff = b.add(dbase, b.mul(kk, g.c(R)))
+            for off, w in _pow2_chunks(R, g.lanes):
+                g.store(g.zero(w), dst, b.add(doff, g.c(off)))
     b.ret_void()
     return fn
 
@@ -527,10 +538,9 @@ def _emit_micro(g: _Gen, name, blk: Blocking, ldc, n_extra, epilogue):
                     accs[r * NRV + v] = g.madd(a, bvs[v], accs[r * NRV + v])
         return accs
 
-    U = blk.unroll
-    kmain = b.mul(b.sdiv(kc, g.c(U)), g.c(U))
-    accs = g.acc_loop(g.c(0), kmain, U, accs, lambda kk, a: kstep(kk, a, U), name="ku")
-    accs = g.acc_loop(kmain, kc, 1, accs, lambda kk, a: kstep(kk, a, 1), name="k1")
+    # kc is a multiple of the unroll: the packed panels are zero-padded
+    accs = g.acc_loop(g.c(0), kc, blk.unroll, accs, lambda kk, a: kstep(kk, a, blk.unroll),
+                      name="k")
 
     with b.if_else(full) as (then, otherwise):
         with then:
@@ -577,7 +587,8 @@ def _store_ragged(g, tile, cp, ldc, NR, mr, nr, first, last, bidx, row, col, ext
 def _emit_blocked(g: _Gen, fn, name, blk: Blocking, m, n, k, ta, tb, n_extra, epilogue):
     """Cache-blocked loops over packed panels around the micro-kernel."""
     MR, NR = blk.mr, blk.nr
-    kce = min(blk.kc, k)
+    U = blk.unroll
+    kce = min(blk.kc, _cdiv(k, U) * U)
     mcp = min(blk.mc, _cdiv(m, MR) * MR)
     ncp = min(blk.nc, _cdiv(n, NR) * NR)
     b_save = g.b
@@ -599,17 +610,20 @@ def _emit_blocked(g: _Gen, fn, name, blk: Blocking, m, n, k, ta, tb, n_extra, ep
             nc = g.min(g.c(blk.nc), b.sub(g.c(n), jc))
             with g.loop(g.c(0), g.c(k), step=blk.kc, name="pc") as pc:
                 kc = g.min(g.c(blk.kc), b.sub(g.c(k), pc))
-                b.call(pack_b, [b_b, bbuf, jc, nc, pc, kc])
+                kcp = b.mul(b.sdiv(b.add(kc, g.c(U - 1)), g.c(U)), g.c(U))
+                b.call(pack_b, [b_b, bbuf, jc, nc, pc, kc, kcp])
                 first = b.zext(b.icmp_signed("==", pc, g.c(0)), I64)
                 last = b.zext(b.icmp_signed(">=", b.add(pc, kc), g.c(k)), I64)
                 with g.loop(r0, r1, step=blk.mc, name="ic") as ic:
                     mc = g.min(g.c(blk.mc), b.sub(r1, ic))
-                    b.call(pack_a, [a_b, abuf, ic, mc, pc, kc])
+                    b.call(pack_a, [a_b, abuf, ic, mc, pc, kc, kcp])
+
                     def tile(jr, ir_):
                         row, col = b.add(ic, ir_), b.add(jc, jr)
-                        b.call(micro, [g.gep(abuf, b.mul(ir_, kc)), g.gep(bbuf, b.mul(jr, kc)),
+                        b.call(micro, [g.gep(abuf, b.mul(ir_, kcp)),
+                                       g.gep(bbuf, b.mul(jr, kcp)),
                                        g.gep(c_b, b.add(b.mul(row, g.c(n)), col))] + extras +
-                               [kc, g.min(g.c(MR), b.sub(mc, ir_)),
+                               [kcp, g.min(g.c(MR), b.sub(mc, ir_)),
                                 g.min(g.c(NR), b.sub(nc, jr)), first, last, bidx, row, col])
                     if blk.b_inner:     # an A sliver stays in L1, B streams from L2
                         with g.loop(g.c(0), mc, step=MR, name="ir") as ir_:

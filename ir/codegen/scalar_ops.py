@@ -4,7 +4,8 @@ Each function takes register values (a scalar or an LLVM vector of lanes)
 and the IR dtype, and returns the op's exact result as ir/core.py defines it:
 guarded integer division (no trap, ever), saturating float->int conversion,
 NaN-propagating max/min, round half to even. Nothing here branches, so loops
-over these ops stay vectorizable.
+over these ops stay vectorizable, except integer pow (a loop over the
+exponent's bits).
 
 Transcendentals go through `math_unary`/`math_pow`: the vector-friendly
 implementations of `vmath` when that module is present, LLVM intrinsics or
@@ -130,24 +131,44 @@ def _int_div_rem(b, op, x, y, dtype):
 
 
 def _int_pow(b, x, y, dtype):
-    """Exact x**y with wrap-around: branch-free square and multiply."""
+    """Exact x**y with wrap-around, by squaring: a loop over the exponent's bits."""
     t = x.type
-    bits = 64 if dtype == "i64" else 32
-    one = const(t, 1)
-    acc, base, e = one, x, y
-    for k in range(bits - 1):
-        take = b.icmp_signed("!=", b.and_(e, one), const(t, 0))
-        acc = b.select(take, b.mul(acc, base), acc)
-        if k < bits - 2:
-            base = b.mul(base, base)
-            e = b.lshr(e, one)
+    if isinstance(t, ir.VectorType):
+        out = ir.Constant(t, ir.Undefined)
+        for lane in range(t.count):
+            i = ir.Constant(ir.IntType(32), lane)
+            out = b.insert_element(out, _int_pow(b, b.extract_element(x, i),
+                                                 b.extract_element(y, i), dtype), i)
+        return out
+    one, zero = const(t, 1), const(t, 0)
+    negative_exp = b.icmp_signed("<", y, zero)
+    e0 = b.select(negative_exp, zero, y)
+    pre = b.block
+    head = b.append_basic_block("ipow.head")
+    body = b.append_basic_block("ipow.body")
+    done = b.append_basic_block("ipow.done")
+    b.branch(head)
+    b.position_at_end(head)
+    acc = b.phi(t)
+    base = b.phi(t)
+    e = b.phi(t)
+    acc.add_incoming(one, pre)
+    base.add_incoming(x, pre)
+    e.add_incoming(e0, pre)
+    b.cbranch(b.icmp_signed("!=", e, zero), body, done)
+    b.position_at_end(body)
+    take = b.icmp_signed("!=", b.and_(e, one), zero)
+    acc.add_incoming(b.select(take, b.mul(acc, base), acc), body)
+    base.add_incoming(b.mul(base, base), body)
+    e.add_incoming(b.lshr(e, one), body)
+    b.branch(head)
+    b.position_at_end(done)
     # Negative exponent: 1 for base 1, +-1 for base -1, else 0.
-    odd = b.icmp_signed("!=", b.and_(y, one), const(t, 0))
+    odd = b.icmp_signed("!=", b.and_(y, one), zero)
     neg_one_pow = b.select(odd, const(t, -1), one)
     negative = b.select(b.icmp_signed("==", x, one), one,
-                        b.select(b.icmp_signed("==", x, const(t, -1)), neg_one_pow,
-                                 const(t, 0)))
-    return b.select(b.icmp_signed("<", y, const(t, 0)), negative, acc)
+                        b.select(b.icmp_signed("==", x, const(t, -1)), neg_one_pow, zero))
+    return b.select(negative_exp, negative, acc)
 
 
 def binary(b, op: str, x, y, dtype: str):

@@ -270,25 +270,28 @@ def _expm1_tail(e: _E, r, r_lo):
     return e.fma(r_lo, e.add(e.add(r, 1.0), p2), p2)  # + r_lo e^r
 
 
-def _exp_core(e: _E, x, lo=None):
-    """exp(x + lo) for non-nan x (lo: a tail below an ulp of x, or None)."""
+def _exp_core(e: _E, x, lo=None, split=False):
+    """exp(x + lo) for non-nan x (lo: a tail below an ulp of x, or None).
+
+    With split, returns (hi, lo) carrying about 2^-60 relative accuracy."""
     xc = e.min(e.max(x, e.p.exp_lo), e.p.exp_hi)
     kf, r, r_lo = _exp_reduce(e, xc)
     if lo is not None:   # (dropped where x was clamped: it may be huge there)
         r_lo = e.add(r_lo, e.sel(e.cmp("==", xc, x), lo, 0.0))
     # 1 + r + q with 1 + r summed exactly
     h, l = _fast_two_sum(e, 1.0, r)
-    p = e.add(h, e.add(l, _expm1_tail(e, r, r_lo)))
+    p, p_lo = _fast_two_sum(e, h, e.add(l, _expm1_tail(e, r, r_lo)))
     # 2^k as two factors so that k beyond the normal exponent range still
     # gives inf or a correctly rounded subnormal, with only the last product rounding
     k = e.to_int(kf)
-    k1 = e.b.ashr(k, e.i(1))
-    k2 = e.b.sub(k, k1)
-    return e.mul(e.mul(p, e.pow2(k1)), e.pow2(k2))
+    k1 = e.pow2(e.b.ashr(k, e.i(1)))
+    k2 = e.pow2(e.b.sub(k, e.b.ashr(k, e.i(1))))
+    res = e.mul(e.mul(p, k1), k2)
+    return (res, e.mul(e.mul(p_lo, k1), k2)) if split else res
 
 
-def _expm1_core(e: _E, x):
-    """expm1(x) for non-nan x; the sign of a zero result is not kept."""
+def _expm1_core(e: _E, x, split=False):
+    """expm1(x) for non-nan x (as hi, lo with split); the sign of a zero is not kept."""
     xc = e.min(e.max(x, e.p.expm1_lo), e.p.expm1_hi)
     kf, r, r_lo = _exp_reduce(e, xc)
     q_lo = _expm1_tail(e, r, r_lo)
@@ -301,8 +304,17 @@ def _expm1_core(e: _E, x):
     # summed exactly since they may cancel
     a, a_lo = _two_sum(e, s, -1.0)
     h, l = _two_sum(e, a, e.mul(s, r))
-    res = e.add(h, e.add(e.fma(s, q_lo, l), a_lo))
-    return e.mul(res, e.sel(big, 2.0, 1.0))
+    res, res_lo = _fast_two_sum(e, h, e.add(e.fma(s, q_lo, l), a_lo))
+    two = e.sel(big, 2.0, 1.0)
+    return (e.mul(res, two), e.mul(res_lo, two)) if split else e.mul(res, two)
+
+
+def _div2(e: _E, n, n_lo, d, d_lo):
+    """(n + n_lo) / (d + d_lo) to about 0.5 ulp: one division and a correction."""
+    rcp = e.div(1.0, d)
+    y = e.mul(n, rcp)
+    rem = e.fma(e.neg(y), d, n)    # n - y d, exact
+    return e.fma(e.sub(e.add(rem, n_lo), e.mul(y, d_lo)), rcp, y)
 
 
 def _exp(e: _E, x):
@@ -315,17 +327,21 @@ def _expm1(e: _E, x):
 
 
 def _tanh(e: _E, x):
+    # tanh a = t / (t + 2) with t = e^2a - 1, all carried in two parts
     a = e.min(e.abs(x), e.p.tanh_sat)
-    t = _expm1_core(e, e.mul(a, 2.0))
-    res = e.copysign(e.div(t, e.add(t, 2.0)), x)   # (e^2a - 1) / (e^2a + 1)
+    t, t_lo = _expm1_core(e, e.mul(a, 2.0), split=True)
+    d, d_lo = _two_sum(e, t, 2.0)
+    res = _div2(e, t, t_lo, d, e.add(d_lo, t_lo))
+    res = e.copysign(res, x)
     return e.sel(e.isnan(x), x, res)
 
 
 def _logistic(e: _E, x):
     # with E = e^-|x| <= 1: 1/(1+E) for x >= 0, E/(1+E) for x < 0; no overflow
-    big_e = _exp_core(e, e.neg(e.abs(x)))
-    num = e.sel(e.cmp(">=", x, 0.0), 1.0, big_e)
-    res = e.div(num, e.add(big_e, 1.0))
+    big_e, big_e_lo = _exp_core(e, e.neg(e.abs(x)), split=True)
+    pos = e.cmp(">=", x, 0.0)
+    d, d_lo = _fast_two_sum(e, 1.0, big_e)
+    res = _div2(e, e.sel(pos, 1.0, big_e), e.sel(pos, 0.0, big_e_lo), d, e.add(d_lo, big_e_lo))
     return e.sel(e.isnan(x), x, res)
 
 
@@ -474,6 +490,21 @@ def _sqrt(e: _E, x):
     return e.call("sqrt", x)
 
 
+def _rsqrt(e: _E, x):
+    # 1 / (s + s_lo) where s = sqrt(x) rounded and s_lo = (x - s^2) / 2s;
+    # tiny x are scaled up so that x - s^2 stays exact (no underflow)
+    lim, scale = (2.0 ** -100, 64) if e.p.bits == 32 else (2.0 ** -960, 128)
+    tiny = e.cmp("<", x, lim)
+    x = e.sel(tiny, e.mul(x, 2.0 ** scale), x)
+    s = _sqrt(e, x)
+    rcp = e.div(1.0, s)
+    s_lo = e.mul(e.mul(e.fma(e.neg(s), s, x), 0.5), rcp)
+    y = e.fma(e.sub(e.fma(e.neg(rcp), s, 1.0), e.mul(rcp, s_lo)), rcp, rcp)
+    # 0, -0 and inf: the plain reciprocal is exact (+-inf, 0)
+    edge = e.b.or_(e.cmp("==", x, 0.0), e.cmp("==", x, INF))
+    return e.mul(e.sel(edge, rcp, y), e.sel(tiny, 2.0 ** (scale // 2), 1.0))
+
+
 _UNARY = {
     "exp": _exp,
     "expm1": _expm1,
@@ -484,7 +515,7 @@ _UNARY = {
     "sin": lambda e, x: _sincos(e, x, False),
     "cos": lambda e, x: _sincos(e, x, True),
     "sqrt": _sqrt,
-    "rsqrt": lambda e, x: e.div(1.0, _sqrt(e, x)),
+    "rsqrt": _rsqrt,
 }
 
 
