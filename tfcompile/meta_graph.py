@@ -146,8 +146,18 @@ def encode_attr(value, where=""):
     """One attr value as tagged JSON; TypeError naming `where` if unsupported."""
     if value is None:
         return {"type": "none"}
-    if isinstance(value, (bool, np.bool_)) and not isinstance(value, np.ndarray):
-        return {"type": "bool", "value": bool(value)}
+    # numpy first: np.float64 is also a Python float.
+    if isinstance(value, (np.ndarray, np.generic)):
+        arr = np.asarray(value)
+        if arr.dtype.kind not in "biuf" or arr.dtype.name not in _NP_DTYPES:
+            raise TypeError(f"{where}: can't serialize a numpy value of dtype "
+                            f"{arr.dtype} (supported: {', '.join(_NP_DTYPES)})")
+        le = arr.astype(arr.dtype.newbyteorder("<"), order="C", copy=False)
+        return {"type": "scalar" if isinstance(value, np.generic) else "tensor",
+                "dtype": arr.dtype.name, "shape": list(arr.shape),
+                "data": base64.b64encode(le.tobytes(order="C")).decode("ascii")}
+    if isinstance(value, bool):
+        return {"type": "bool", "value": value}
     if isinstance(value, _dt.DType):
         return {"type": "dtype", "value": value.name}
     if isinstance(value, TensorShape):
@@ -164,15 +174,6 @@ def encode_attr(value, where=""):
         return {"type": "str", "value": value}
     if isinstance(value, bytes):
         return {"type": "bytes", "data": base64.b64encode(value).decode("ascii")}
-    if isinstance(value, (np.ndarray, np.generic)):
-        arr = np.asarray(value)
-        if arr.dtype.kind not in "biuf" or arr.dtype.name not in _NP_DTYPES:
-            raise TypeError(f"{where}: can't serialize a numpy value of dtype "
-                            f"{arr.dtype} (supported: {', '.join(_NP_DTYPES)})")
-        le = arr.astype(arr.dtype.newbyteorder("<"), order="C", copy=False)
-        return {"type": "scalar" if isinstance(value, np.generic) else "tensor",
-                "dtype": arr.dtype.name, "shape": list(arr.shape),
-                "data": base64.b64encode(le.tobytes(order="C")).decode("ascii")}
     if isinstance(value, (list, tuple)):
         return {"type": "list" if isinstance(value, list) else "tuple",
                 "value": [encode_attr(v, where) for v in value]}
