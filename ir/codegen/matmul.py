@@ -438,17 +438,19 @@ def _simple_dot_row(g, a_b, b_b, c_b, i, bidx, n, k, epilogue, extras):
 
 
 def _emit_pack(g: _Gen, name, R, sx, sk):
-    """pack(src, dst, x0, xn, k0, kc, kcp): zero-padded slivers of R along x.
+    """pack(src, dst, x0, xn, k0, kc, kcp): slivers of R along x, k-major.
 
-    dst[s*R*kcp + kk*R + r] = src[(x0 + s*R + r)*sx + (k0 + kk)*sk] where
-    s*R + r < xn and kk < kc, else 0 (kcp >= kc rounds kc up to the
-    micro-kernel's unroll). Used for A (x = rows) and B (x = columns).
+    dst[s*R*kcp + kk*R + r] = src[(x0 + x)*sx + (k0 + kk)*sk] with
+    x = min(s*R + r, xn - 1) for kk < kc, and 0 for kc <= kk < kcp (kcp
+    rounds kc up to the micro-kernel's unroll). Rows past xn repeat the last
+    one: they only feed tile rows that are never stored, while the k padding
+    must be zero since it adds into real sums. Used for A (x = rows) and B
+    (x = columns).
     """
     fn = g.new_function(name, ["src", "dst", "%x0", "%xn", "%k0", "%kc", "%kcp"],
                         internal=True)
     src, dst, x0, xn, k0, kc, kcp = fn.args
     b = g.b
-    zero = ir.Constant(g.T, 0)
     nfull = b.sdiv(xn, g.c(R))
     with g.loop(g.c(0), b.sdiv(b.add(xn, g.c(R - 1)), g.c(R)), name="s") as s:
         sbase = b.mul(s, g.c(R))
@@ -462,27 +464,31 @@ def _emit_pack(g: _Gen, name, R, sx, sk):
                         for off, w in _pow2_chunks(R, g.lanes):
                             g.store(g.load(src, b.add(soff, g.c(off)), w),
                                     dst, b.add(doff, g.c(off)))
-                with otherwise:     # the ragged last sliver: clamp, then select zero
+                with otherwise:     # the ragged last sliver
+                    last = b.sub(xn, g.c(1))
                     with g.loop(g.c(0), kc, name="kr") as kk:
-                        soff = b.mul(b.add(k0, kk), g.c(sk))
+                        with g.loop(g.c(0), g.c(R), name="r") as r:
+                            si = b.add(b.add(x0, g.min(b.add(sbase, r), last)),
+                                       b.mul(b.add(k0, kk), g.c(sk)))
+                            g.store(g.load_scalar(src, si), dst,
+                                    b.add(dbase, b.add(b.mul(kk, g.c(R)), r)))
+        else:           # contiguous along k
+            with b.if_else(b.icmp_signed("<", s, nfull)) as (then, otherwise):
+                with then:      # R rows side by side, at constant offsets
+                    sb = b.add(b.mul(b.add(x0, sbase), g.c(sx)), k0)
+                    with g.loop(g.c(0), kc, name="kk") as kk:
                         doff = b.add(dbase, b.mul(kk, g.c(R)))
                         for r in range(R):
-                            x = b.add(sbase, g.c(r))
-                            ok = b.icmp_signed("<", x, xn)
-                            si = b.add(b.add(x0, b.select(ok, x, g.c(0))), soff)
-                            g.store(b.select(ok, g.load_scalar(src, si), zero), dst,
-                                    b.add(doff, g.c(r)))
-        else:           # contiguous along k: R rows read side by side
-            rows = []
-            for r in range(R):
-                x = b.add(sbase, g.c(r))
-                ok = b.icmp_signed("<", x, xn)
-                rows.append((ok, b.add(b.mul(b.add(x0, b.select(ok, x, g.c(0))), g.c(sx)), k0)))
-            with g.loop(g.c(0), kc, name="kk") as kk:
-                doff = b.add(dbase, b.mul(kk, g.c(R)))
-                for r, (ok, sb) in enumerate(rows):
-                    v = b.select(ok, g.load_scalar(src, b.add(sb, kk)), zero)
-                    g.store(v, dst, b.add(doff, g.c(r)))
+                            g.store(g.load_scalar(src, b.add(b.add(sb, kk), g.c(r * sx))),
+                                    dst, b.add(doff, g.c(r)))
+                with otherwise:     # the ragged last sliver
+                    last = b.sub(xn, g.c(1))
+                    with g.loop(g.c(0), kc, name="kr") as kk:
+                        doff = b.add(dbase, b.mul(kk, g.c(R)))
+                        for r in range(R):
+                            x = g.min(b.add(sbase, g.c(r)), last)
+                            si = b.add(b.add(b.mul(b.add(x0, x), g.c(sx)), k0), kk)
+                            g.store(g.load_scalar(src, si), dst, b.add(doff, g.c(r)))
         with g.loop(kc, kcp, name="kz") as kk:
             doff = b.add(dbase, b.mul(kk, g.c(R)))
             for off, w in _pow2_chunks(R, g.lanes):
