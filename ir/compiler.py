@@ -129,8 +129,8 @@ def compile_function(fn: Function, kernels=None, opt_level: int = 3, name: str =
                      cache: bool = False) -> CompiledFunction:
     """Compiles `fn` (kernels: groups of its instructions, in run order)."""
     t0 = time.perf_counter()
-    if parallel is None:
-        parallel = threads_available()
+    # Asking for threads without a working pool compiles single-threaded code.
+    parallel = threads_available() if parallel is None else bool(parallel) and threads_available()
     cpu = generate(fn, kernels, name=name, parallel=parallel, reuse=reuse)
     t1 = time.perf_counter()
     jit = JITModule(cpu.llvm_ir, opt_level=opt_level, name=name, cache=cache)

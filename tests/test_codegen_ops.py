@@ -317,8 +317,10 @@ def test_reduce(dt):
     b = Builder(fn)
     x = b.param(TensorType((3, 4, 5), dt), "x")
     e = b.param(TensorType((2, 0, 3), dt), "e")
+    every = [(0,), (1,), (2,), (0, 1), (0, 2), (1, 2), (0, 1, 2), ()]
     for kind in ("sum", "prod", "max", "min"):
-        for axes in [(0,), (1,), (2,), (0, 1), (0, 2), (1, 2), (0, 1, 2), ()]:
+        # all axis sets for two dtypes, the three loop shapes for the others
+        for axes in every if dt in ("f32", "i32") else [(0,), (2,), (0, 2)]:
             b.result(b.emit("reduce", [x], kind=kind, axes=axes), f"{kind}{axes}")
         for axes in [(1,), (0, 2), (0, 1, 2)]:
             b.result(b.emit("reduce", [e], kind=kind, axes=axes), f"{kind}_empty{axes}")

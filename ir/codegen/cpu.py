@@ -54,7 +54,17 @@ def generate(fn: Function, kernels=None, name: str = "main", parallel: bool = Fa
     if not _symbol_ok(name):
         raise IRError(f"entry name {name!r} is not a valid C symbol")
     t0 = time.perf_counter()
-    kernels = default_kernels(fn) if kernels is None else [list(g) for g in kernels]
+    if kernels is None:
+        kernels = default_kernels(fn)
+    else:
+        # Within a kernel, instructions run in body order.
+        pos = {ins: i for i, ins in enumerate(fn.body)}
+        for g in kernels:
+            for ins in g:
+                if ins not in pos:
+                    raise IRError(f"kernel instruction {ins.op} %{ins.result.name} is not in "
+                                  f"the body of function {fn.name}")
+        kernels = [sorted(g, key=pos.__getitem__) for g in kernels]
     ba = assign_buffers(fn, kernels, reuse=reuse)
     t1 = time.perf_counter()
 

@@ -31,7 +31,10 @@ from ..core import (BINARY_OPS, COMPARE_OPS, UNARY_OPS, Function, Instr, IRError
 
 ALIGN = 64
 # Ops whose element i reads its operands only at element i (of equal size).
-SAME_INDEX_OPS = frozenset(UNARY_OPS + BINARY_OPS + COMPARE_OPS + ("select", "convert", "reshape"))
+ELEMENTWISE_OPS = frozenset(UNARY_OPS + BINARY_OPS + COMPARE_OPS + ("select", "convert"))
+SAME_INDEX_OPS = ELEMENTWISE_OPS | {"reshape"}
+# Ops whose element is a loop over many operand elements.
+_LOOP_OPS = frozenset(("reduce", "argmax", "argmin"))
 # Ops whose codegen may use the output buffer as scratch: never in place.
 _SCRATCH_OPS = frozenset(("dot", "reduce"))
 
@@ -114,13 +117,24 @@ def check_schedule(fn: Function, kernels) -> dict:
 
 
 def group_outputs(fn: Function, kernels, defined=None) -> list[list[Value]]:
-    """Per kernel, the non-constant values used by later kernels or returned."""
+    """Per kernel, the values it must store, in group order.
+
+    Those used by later kernels or returned, and the loop-carrying values
+    (reduce, argmax/argmin, and a dot read other than element by element)
+    that other instructions of the same kernel read: stored once by an
+    earlier loop nest of the kernel, they are loaded instead of recomputed
+    for every element that reads them.
+    """
     defined = defined if defined is not None else check_schedule(fn, kernels)
     needed = set(fn.results)
     for k, group in enumerate(kernels):
         for ins in group:
             for o in ins.operands:
                 if defined.get(o, k) != k:
+                    needed.add(o)
+                elif o.producer is not None and (
+                        o.producer.op in _LOOP_OPS
+                        or (o.producer.op == "dot" and ins.op not in ELEMENTWISE_OPS)):
                     needed.add(o)
     return [[ins.result for ins in g if ins.result in needed and ins.op != "constant"]
             for g in kernels]
