@@ -323,8 +323,10 @@ def test_errors_for_people(tmp_path):
         with tf.Session() as sess:
             assert empty.save(sess, str(tmp_path / "e")) is None
         v = tf.Variable(1.0, name="v")
-        with pytest.raises(ValueError, match="same name"):
+        with pytest.raises(ValueError, match="restored with two names: v"):
             Saver({"a": v, "b": v})
+        with pytest.raises(ValueError, match="At least two variables have the same name: v"):
+            Saver([v, v])
         with pytest.raises(TypeError):
             Saver([1.0])
 

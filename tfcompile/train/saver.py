@@ -119,7 +119,7 @@ def _var_list_to_dict(var_list):
         seen = {}
         for key, v in out.items():
             if id(v) in seen:
-                raise ValueError(f"At least two variables have the same name: "
+                raise ValueError(f"The same saveable will be restored with two names: "
                                  f"{_var_name(v)} (keys {seen[id(v)]!r} and {key!r})")
             seen[id(v)] = key
         return out
@@ -131,8 +131,6 @@ def _var_list_to_dict(var_list):
         v = _as_variable(v)
         name = _var_name(v)
         if name in out:
-            if out[name] is v:
-                continue
             raise ValueError(f"At least two variables have the same name: {name}")
         out[name] = v
     return out
