@@ -338,3 +338,17 @@ def test_large_kernels_split_across_threads():
     assert single.stats["parallel_nests"] == 0
     for g, s in zip(cf.run(args), single.run(args)):
         np.testing.assert_allclose(g, s, rtol=1e-5, atol=1e-4)
+
+
+def test_large_transposes_loop_in_tiles():
+    fn = Function()
+    b = Builder(fn)
+    x = b.param(TensorType((70, 130), "f32"), "x")
+    y = b.param(TensorType((3, 100, 70), "f64"), "y")
+    t = b.emit("transpose", [x], perm=(1, 0))
+    b.result(b.emit("exp", [t]), "t2")
+    b.result(b.emit("transpose", [y], perm=(0, 2, 1)), "t3")
+    b.result(b.emit("transpose", [y], perm=(1, 0, 2)), "keeps_last")
+    cf = check(fn, [rand((70, 130)), rand((3, 100, 70), "f64")],
+               kernels=[[t.producer, fn.body[1]], [fn.body[2]], [fn.body[3]]])
+    assert cf.stats["nests"] == 3

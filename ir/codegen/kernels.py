@@ -34,6 +34,7 @@ from .llvm_util import I64, PTR, VOID, const, i64, loop, reg_type
 PARALLEL_MIN_WORK = 1 << 16     # elements of work before a nest is split
 CHUNK_WORK = 1 << 14            # elements of work per thread chunk, at least
 PARALLEL_MIN_FLOPS = 1 << 21    # for matmuls
+TILE = 32                       # tile edge of loop nests over transposes
 
 _LINEAR_OPS = SAME_INDEX | {"rng", "constant"}
 
@@ -176,11 +177,33 @@ class KernelEmitter:
             with loop(b, begin, end, "i") as i:
                 body(Index(shape, linear=i))
             n = size
+        elif self._tile_ok(outs, members, done):
+            n = _tiled_loops(b, shape, begin, end, lambda dims: body(Index(shape, dims=dims)))
         else:
             n = _nest_loops(b, shape, None, begin, end, lambda dims: body(Index(shape, dims=dims)))
         b.ret_void()
         par, grain = self._par(n, size * _cost(outs, members, done))
         return NestCall(fn, locs, n, grain, par, "flat" if flat else "loop")
+
+    @staticmethod
+    def _tile_ok(outs, members, done):
+        """True if a transpose moves the last dim of a large 2-D tile: loop in tiles."""
+        shape = outs[0].shape
+        if len(shape) < 2 or shape[-1] < 2 * TILE or shape[-2] < 2 * TILE:
+            return False
+        stack, seen = list(outs), set()
+        while stack:
+            v = stack.pop()
+            ins = v.producer
+            if v in seen or ins is None or v in done or v not in members:
+                continue
+            seen.add(v)
+            if ins.op == "transpose" and ins.attrs["perm"][-1] != v.type.rank - 1:
+                return True
+            if ins.op not in SAME_INDEX and ins.op != "transpose":
+                return False
+            stack.extend(ins.operands)
+        return False
 
     def _flat_ok(self, outs, members, done):
         """True if only same-index ops (and reshapes of loads) are involved."""
@@ -399,6 +422,35 @@ def _loops(b, dims_list, shape, base, split, begin, end, body):
             nxt[d] = iv
             rec(i + 1, nxt)
     rec(0, list(base))
+
+
+def _tiled_loops(b, shape, begin, end, body) -> int:
+    """A loop nest over `shape` with its last two dims in TILE x TILE tiles.
+
+    For transposes: both the rows read and the rows written stay in cache
+    across a tile. The first dim of size > 1 runs over [begin, end).
+    """
+    r = len(shape)
+    da, db = r - 2, r - 1
+    split = next((d for d in range(r) if shape[d] > 1), None)
+
+    def tiles(base):
+        lo, hi = (begin, end) if split == da else (i64(0), i64(shape[da]))
+        with loop(b, lo, hi, "ta", step=TILE) as ta:
+            with loop(b, 0, shape[db], "tb", step=TILE) as tb:
+                a_end = _min(b, b.add(ta, i64(TILE)), hi)
+                b_end = _min(b, b.add(tb, i64(TILE)), i64(shape[db]))
+                with loop(b, ta, a_end, "a") as ia:
+                    with loop(b, tb, b_end, "b") as ib:
+                        dims = list(base)
+                        dims[da], dims[db] = ia, ib
+                        body(dims)
+    _loops(b, list(range(da)), shape, [i64(0)] * r, split, begin, end, tiles)
+    return shape[split]
+
+
+def _min(b, x, y):
+    return b.select(b.icmp_signed("<", x, y), x, y)
 
 
 def _nest_loops(b, shape, _unused, begin, end, body) -> int:

@@ -133,8 +133,8 @@ def alloca_entry(builder, t, name=""):
 
 
 @contextlib.contextmanager
-def loop(builder, start, stop, name="i"):
-    """`for (i64 i = start; i < stop; ++i)`; yields i, positioned in the body.
+def loop(builder, start, stop, name="i", step=1):
+    """`for (i64 i = start; i < stop; i += step)`; yields i, positioned in the body.
 
     On exit the builder is positioned after the loop.
     """
@@ -151,7 +151,7 @@ def loop(builder, start, stop, name="i"):
     builder.cbranch(builder.icmp_signed("<", i, stop), body, done)
     builder.position_at_end(body)
     yield i
-    nxt = builder.add(i, i64(1), name=name + ".next")
+    nxt = builder.add(i, i64(step), name=name + ".next")
     i.add_incoming(nxt, builder.block)
     builder.branch(header)
     builder.position_at_end(done)
