@@ -1,11 +1,28 @@
-"""tf.nn: activations and losses (the full set arrives with nn_ops)."""
+"""tf.nn: activations, softmax, cross-entropy losses, bias_add, dropout and the
+other neural-network ops of TF 1.15 (implemented in nn_ops.py; their gradients
+are registered by ops/nn_grad.py, imported here)."""
 from __future__ import annotations
 
-from .ops.math_ops import sigmoid, tanh, unary
+from .nn_ops import (batch_normalization, bias_add, dropout, elu, embedding_lookup,
+                     in_top_k, l2_loss, l2_normalize, leaky_relu, log_softmax, moments,
+                     relu6, relu_layer, selu, sigmoid_cross_entropy_with_logits, softmax,
+                     softmax_cross_entropy_with_logits,
+                     softmax_cross_entropy_with_logits_v2, softplus, softsign,
+                     sparse_softmax_cross_entropy_with_logits,
+                     weighted_cross_entropy_with_logits, xw_plus_b)
+from .ops import nn_grad as _nn_grad  # noqa: F401 - registers the gradients
+from .ops.math_ops import NUMERIC, sigmoid, tanh
 
 
 def relu(features, name=None):
-    return unary("Relu", features, name)
+    from .nn_ops import _activation
+    return _activation("Relu", features, name, NUMERIC)
 
 
-__all__ = ["relu", "sigmoid", "tanh"]
+__all__ = ["batch_normalization", "bias_add", "dropout", "elu", "embedding_lookup",
+           "in_top_k", "l2_loss", "l2_normalize", "leaky_relu", "log_softmax", "moments",
+           "relu", "relu6", "relu_layer", "selu", "sigmoid",
+           "sigmoid_cross_entropy_with_logits", "softmax",
+           "softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2",
+           "softplus", "softsign", "sparse_softmax_cross_entropy_with_logits", "tanh",
+           "weighted_cross_entropy_with_logits", "xw_plus_b"]
