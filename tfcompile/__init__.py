@@ -7,6 +7,15 @@ produced by an optimizing compiler through LLVM.
 from __future__ import annotations
 
 from . import dtypes, errors, nn
+from . import layers
+from .init_ops import (constant_initializer, glorot_normal_initializer,
+                       glorot_uniform_initializer, initializers, ones_initializer,
+                       orthogonal_initializer, random_normal_initializer,
+                       random_uniform_initializer, truncated_normal_initializer,
+                       uniform_unit_scaling_initializer, variance_scaling_initializer,
+                       zeros_initializer)
+from .variable_scope import (AUTO_REUSE, VariableScope, get_local_variable, get_variable,
+                             get_variable_scope, no_regularizer, variable_scope)
 from .config import (ConfigProto, GPUOptions, GraphOptions, OptimizerOptions,
                      RunMetadata, RunOptions)
 from .dtypes import (DType, as_dtype, bool, double, float16, float32, float64, half,  # noqa: A004
