@@ -352,3 +352,19 @@ def test_large_transposes_loop_in_tiles():
     cf = check(fn, [rand((70, 130)), rand((3, 100, 70), "f64")],
                kernels=[[t.producer, fn.body[1]], [fn.body[2]], [fn.body[3]]])
     assert cf.stats["nests"] == 3
+
+
+def test_dot_of_fused_operand_and_constant_weights():
+    """The transposed input is stored by the kernel, then the matmul reads it."""
+    fn = Function()
+    b = Builder(fn)
+    x = b.param(TensorType((9, 40), "f32"), "x")
+    w = b.constant(rand((9, 11)))
+    bias = b.constant(rand((11,)))
+    xt = b.emit("transpose", [b.emit("tanh", [x])], perm=(1, 0))
+    d = b.emit("dot", [xt, w])
+    out = b.emit("add", [d, b.emit("broadcast", [bias], shape=(40, 11), dims=(1,))])
+    b.result(out, "out")
+    cf = check(fn, [rand((9, 40))], kernels=[[i for i in fn.body if i.op != "constant"]],
+               rtol=1e-5)
+    assert cf.stats["nest_kinds"] == {"loop": 1, "matmul": 1}

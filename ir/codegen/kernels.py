@@ -89,7 +89,9 @@ class KernelEmitter:
 
         for o in outputs:
             op = o.producer.op
-            dot = self._matmul_dot(o, members, done) if self.use_matmul else None
+            # Pending outputs are stored before a special nest runs.
+            dot = (self._matmul_dot(o, members, done | set(pending))
+                   if self.use_matmul else None)
             special = None
             if dot is not None:
                 special = lambda o=o, dot=dot: [self._matmul(k, len(calls), o, dot, members, done)]

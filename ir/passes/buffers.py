@@ -123,7 +123,8 @@ def group_outputs(fn: Function, kernels, defined=None) -> list[list[Value]]:
     (reduce, argmax/argmin, and a dot read other than element by element)
     that other instructions of the same kernel read: stored once by an
     earlier loop nest of the kernel, they are loaded instead of recomputed
-    for every element that reads them.
+    for every element that reads them. Operands of a dot are stored too, so
+    the packed matmul reads them from memory.
     """
     defined = defined if defined is not None else check_schedule(fn, kernels)
     needed = set(fn.results)
@@ -132,8 +133,8 @@ def group_outputs(fn: Function, kernels, defined=None) -> list[list[Value]]:
             for o in ins.operands:
                 if defined.get(o, k) != k:
                     needed.add(o)
-                elif o.producer is not None and (
-                        o.producer.op in _LOOP_OPS
+                elif o.producer is not None and o.producer.op != "constant" and (
+                        o.producer.op in _LOOP_OPS or ins.op == "dot"
                         or (o.producer.op == "dot" and ins.op not in ELEMENTWISE_OPS)):
                     needed.add(o)
     return [[ins.result for ins in g if ins.result in needed and ins.op != "constant"]
