@@ -3,8 +3,9 @@
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 \
         python benchmarks/bench_matmul.py [--sizes 256,512] [--dtype f32] [--repeats 7]
 
-Each size is a square C = A @ B run over the whole task range on one thread;
-the times are medians of `repeats` runs (the machine is shared).
+Each size is a square C = A @ B run over the whole task range on one thread
+(`--path` forces the packed or the direct kernel); times are medians of
+`repeats` runs, ours and numpy's in alternation (the machine is shared).
 """
 from __future__ import annotations
 
@@ -37,14 +38,18 @@ def compile_matmul(dtype, m, n, k, ta=False, tb=False, **kw):
     return JITModule(str(mod)), kern
 
 
-def median_time(f, repeats):
-    f()
-    ts = []
-    for _ in range(repeats):
-        t = time.perf_counter()
+def median_times(fs, repeats):
+    """Median seconds of each callable, run in alternation so that both see
+    the same machine load."""
+    for f in fs:
         f()
-        ts.append(time.perf_counter() - t)
-    return float(np.median(ts))
+    ts = [[] for _ in fs]
+    for _ in range(repeats):
+        for f, t in zip(fs, ts):
+            t0 = time.perf_counter()
+            f()
+            t.append(time.perf_counter() - t0)
+    return [float(np.median(t)) for t in ts]
 
 
 def blas_info():
@@ -62,32 +67,33 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="256,512,1024,2048")
     ap.add_argument("--dtype", default="f32", choices=["f32", "f64"])
-    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--repeats", type=int, default=9)
+    ap.add_argument("--path", choices=["blocked", "direct"], default=None)
     args = ap.parse_args()
     np_dt = np.float32 if args.dtype == "f32" else np.float64
     print(f"BLAS: {blas_info()}")
     env = {k: os.environ[k] for k in ("OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE",
                                       "OPENBLAS_L2_SIZE") if k in os.environ}
     print(f"env: {env}")
-    print(f"{'n':>6} {'ours GF/s':>10} {'numpy GF/s':>11} {'ratio':>6} {'max rel err':>12}")
+    print(f"{'n':>6} {'path':>8} {'ours GF/s':>10} {'numpy GF/s':>11} {'ratio':>6} "
+          f"{'max rel err':>12}")
     rng = np.random.default_rng(0)
     keep = []
     for n in (int(s) for s in args.sizes.split(",")):
         a = rng.standard_normal((n, n)).astype(np_dt)
         b = rng.standard_normal((n, n)).astype(np_dt)
         c = np.empty((n, n), np_dt)
-        jm, kern = compile_matmul(args.dtype, n, n, n)
+        jm, kern = compile_matmul(args.dtype, n, n, n, path=args.path)
         keep.append(jm)
         entry = jm.entry("entry")
         bufs = _ffi.new("void*[3]", [_ffi.cast("void*", x.ctypes.data) for x in (a, b, c)])
         reps = max(3, args.repeats if n <= 1024 else args.repeats // 2 + 1)
-        t_ours = median_time(lambda: entry(bufs), reps)
-        t_np = median_time(lambda: a @ b, reps)
+        t_ours, t_np = median_times([lambda: entry(bufs), lambda: a @ b], reps)
         ref = a @ b
         err = float(np.abs(c - ref).max() / (np.abs(ref).max() or 1))
         g_ours, g_np = kern.flops / t_ours / 1e9, kern.flops / t_np / 1e9
-        print(f"{n:>6} {g_ours:>10.1f} {g_np:>11.1f} {g_ours / g_np:>6.2f} {err:>12.2e}",
-              flush=True)
+        print(f"{n:>6} {kern.path:>8} {g_ours:>10.1f} {g_np:>11.1f} {g_ours / g_np:>6.2f} "
+              f"{err:>12.2e}", flush=True)
 
 
 if __name__ == "__main__":

@@ -64,6 +64,7 @@ CASES = [
     ("f32", 1, 29, 1000, 17, False, True, {"path": "blocked", "epi": False}),
     ("f64", 2, 31, 45, 200, True, True, {"path": "blocked"}),
     ("f32", 1, 1, 3, 1, False, False, {"path": "blocked", "epi": False}),
+    ("f32", 2, 40, 40, 20, False, False, {"path": "blocked", "epi": False}),  # 3-vector tile
     ("f32", 1, 30, 40, 50, False, False, {"path": "blocked", "features": AVX2, "epi": False}),
     ("f64", 1, 13, 11, 9, True, False, {"path": "blocked", "features": SSE, "epi": False}),
     ("f32", 1, 50, 20, 30, False, True, {"path": "direct", "features": SSE}),
@@ -240,3 +241,28 @@ def test_errors_name_the_op():
         emit_matmul(mod, "y", "f32", 1, -2, 2, 2, False, False)
     with pytest.raises(ValueError, match="dot 'z'.*blocked path"):
         emit_matmul(mod, "z", "i32", 1, 64, 64, 64, False, False, path="blocked")
+
+
+@pytest.mark.slow
+def test_random_shapes_both_paths():
+    """A sweep of random shapes, flags and dtypes through both paths."""
+    rng = np.random.default_rng(7)
+    cases = []
+    for i in range(24):
+        m, n, k = (int(x) for x in rng.integers(1, 300, 3))
+        cases.append(("f32" if i % 3 else "f64", int(rng.integers(1, 3)), m, n, k,
+                      bool(rng.integers(2)), bool(rng.integers(2)),
+                      "blocked" if i % 2 else "direct"))
+    mod = ir.Module("sweep")
+    kerns = []
+    for i, (dtype, batch, m, n, k, ta, tb, path) in enumerate(cases):
+        kern = emit_matmul(mod, f"s{i}", dtype, batch, m, n, k, ta, tb, path=path)
+        _wrapper(mod, f"split_s{i}", kern, 3, _pieces(kern.num_tasks))
+        kerns.append(kern)
+    jm = JITModule(str(mod))
+    for i, (dtype, batch, m, n, k, ta, tb, path) in enumerate(cases):
+        a, b = _data(dtype, batch, m, n, k, ta, tb, i)
+        c = np.full((batch, m, n), np.nan, NP[dtype])
+        _run(jm, f"split_s{i}", [a, b, c])
+        a64, b64, ref = _reference(a, b, ta, tb)
+        _check(c, ref, a64, b64, k)

@@ -6,22 +6,26 @@
 
 computing C[b] = op(A[b]) @ op(B[b]) (row-major, contiguous; op transposes the
 last two dims when the flag is set) for the tasks in [task_begin, task_end).
-A task is one block of `rows_per_task` rows of C of one batch entry, so a
-caller can hand disjoint task ranges to threads; one call over a range covers
-consecutive rows and reuses its packed panels across them.
+A task is a block of `rows_per_task` rows of C of one batch entry, so a caller
+can hand disjoint task ranges to threads; one call over a range covers
+consecutive rows and reuses its packed panels across them. C must not alias
+A, B or the extra buffers (the arguments are declared noalias).
 
-Large float problems take the blocked path: panels of op(B) (KC x NC) and
-op(A) (MC x KC) are packed into stack buffers (at most `STACK_LIMIT` bytes per
-call, so a thread with the usual 8 MiB stack can run it) as zero-padded
-slivers, and a register-blocked micro-kernel accumulates an MR x NR tile of C
-in vector registers with FMA. Small, thin, integer or degenerate problems take
-a simple loop path, vectorized along N (or along K when B is transposed).
+Two paths, chosen by `use_blocked` from the shape:
+- blocked: panels of op(B) (KC x NC) and op(A) (MC x KC) are packed into
+  stack buffers (at most STACK_LIMIT bytes per call, so any thread with the
+  usual 8 MiB stack can run it) as k-major slivers, and a micro-kernel keeps
+  an MR x NR tile of C in vector registers, accumulating with FMA.
+- direct: no packing; rows x (up to 4 vectors) of C in registers, reading A
+  and B in place. It wins while B stays in cache, for few rows (a row vector
+  times a matrix) or few columns, and takes integer dtypes and empty dims.
+  With B transposed it computes dot products along K instead.
 
 The optional epilogue `epilogue(builder, acc, b_idx, row, col0, extra_ptrs)`
 sees every result vector just before its store: `acc` is always an LLVM vector
-<W x T> (W = 1 on ragged edges) holding row `row`, columns col0 .. col0+W-1
-of batch `b_idx` (all i64); it returns the vector to store. With K = 0 it sees
-zeros.
+<W x T> (W is the full width, or a smaller power of two on a ragged right
+edge, down to 1) holding row `row`, columns col0 .. col0+W-1 of batch `b_idx`
+(all i64); it returns the vector to store. With K = 0 it sees zeros.
 """
 from __future__ import annotations
 
@@ -35,7 +39,6 @@ from ...runtime.llvm_target import host_cpu
 STACK_LIMIT = 512 * 1024   # bytes of packing buffers per call
 I64 = ir.IntType(64)
 I32 = ir.IntType(32)
-I1 = ir.IntType(1)
 PTR = ir.PointerType()
 _SCALARS = {"f32": (ir.FloatType(), 4), "f64": (ir.DoubleType(), 8),
             "i32": (ir.IntType(32), 4), "i64": (ir.IntType(64), 8)}
@@ -100,7 +103,7 @@ def choose_blocking(dtype: str, features: str | None = None, n: int | None = Non
     else:                            # SSE2 or anything else
         vbytes, regs = 16, 16
     budget = 24 if regs == 32 else 12    # accumulators; the rest hold B and A
-    lanes, nrv = vbytes // size, 2
+    lanes, nrv = vbytes // size, (4 if regs == 32 else 2)
     if n is not None and n < nrv * lanes:
         while lanes > 16 // size and lanes // 2 >= n:
             lanes //= 2
@@ -110,7 +113,8 @@ def choose_blocking(dtype: str, features: str | None = None, n: int | None = Non
     p.update(override)
     nr = p["nrv"] * p["lanes"]
     mc = p["mr"] * max(1, _cdiv(p.pop("mc", 96), p["mr"]))
-    room = (STACK_LIMIT - mc * p["kc"] * size) // (p["kc"] * size * nr)
+    tile = p["mr"] * nr * size               # the micro-kernel's ragged-edge tile
+    room = (STACK_LIMIT - tile - mc * p["kc"] * size) // (p["kc"] * size * nr)
     nc = nr * max(1, min(room, p.pop("nc", 1 << 30) // nr))
     return Blocking(mc=mc, nc=nc, **p)
 
