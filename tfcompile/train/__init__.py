@@ -1,0 +1,13 @@
+"""tf.train: optimizers, the global step, learning-rate schedules (and, from
+their own modules, checkpoints and meta graphs)."""
+from __future__ import annotations
+
+from .learning_rate import (cosine_decay, exponential_decay, inverse_time_decay,
+                            natural_exp_decay, piecewise_constant, polynomial_decay)
+from .optimizer import Optimizer
+from .optimizers import (AdadeltaOptimizer, AdagradOptimizer, AdamOptimizer,
+                         GradientDescentOptimizer, MomentumOptimizer, RMSPropOptimizer)
+from .training_util import (assert_global_step, create_global_step, get_global_step,
+                            get_or_create_global_step, global_step)
+
+# checkpoint and meta-graph exports follow
