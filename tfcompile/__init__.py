@@ -56,6 +56,9 @@ from .variables import (Variable, all_variables, assign, assign_add, assign_sub,
                         local_variables, local_variables_initializer, model_variables,
                         trainable_variables, variables_initializer)
 
+from .gradients import AggregationMethod, UnconnectedGradients, gradients
+from . import train
+
 _overloads.install()
 
 newaxis = None
