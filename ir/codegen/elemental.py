@@ -29,6 +29,8 @@ from .llvm_util import (I32, I64, alloca_entry, const, global_bytes, i64, itemsi
                         loop, mem_type, reg_type)
 
 SAME_INDEX = frozenset(UNARY_OPS + BINARY_OPS + COMPARE_OPS + ("select", "convert"))
+# Ops whose element is a loop: computed once per index and emitter scope.
+LOOP_OPS = frozenset(("reduce", "argmax", "argmin", "dot"))
 
 
 class Index:
@@ -144,23 +146,19 @@ class ConstantPool:
         self.module = module
         self.prefix = prefix
         self.globals = {}
+        self._splats = {}
 
-    @staticmethod
-    def splat(v: Value):
-        """The single value of a constant whose elements are all equal, else None."""
-        arr = v.producer.attrs["value"]
-        if arr.size == 0:
-            return 0
-        flat = arr.reshape(-1)
-        first = flat[0]
-        if arr.size == 1 or (np.all(flat == first) if not np.isnan(first)
-                             else bool(np.all(np.isnan(flat)))):
-            if arr.dtype.kind == "f" and np.isnan(first):
-                return float("nan")
-            if arr.dtype.kind == "f" and first == 0 and np.signbit(flat).any() != np.signbit(flat).all():
-                return None  # mixed +0 / -0
-            return first.item()
-        return None
+    def splat(self, v: Value):
+        """The one value of a constant whose elements are all bitwise equal, else None."""
+        if v not in self._splats:
+            arr = np.ascontiguousarray(v.producer.attrs["value"]).reshape(-1)
+            if arr.size == 0:
+                val = 0
+            else:
+                bits = arr.view(f"u{arr.dtype.itemsize}")
+                val = arr[0].item() if bool(np.all(bits == bits[0])) else None
+            self._splats[v] = val
+        return self._splats[v]
 
     def address(self, v: Value):
         g = self.globals.get(v)
@@ -203,15 +201,42 @@ class ElementEmitter:
         self.buffers = buffers
         self.consts = consts
         self._cache = {}
+        # Loop-valued elements already computed: Value -> [(scope, dims, value)].
+        # `scope` is the stack of this emitter's open loops when it was made.
+        self._loop_values = {}
+        self._scope = ()
 
     def at(self, v: Value, idx: Index):
         key = (v, id(idx))
         hit = self._cache.get(key)
         if hit is not None and hit[0] is self.b.block and hit[2] is idx:
             return hit[1]
-        x = self._emit(v, idx)
+        ins = v.producer
+        if ins is not None and ins.op in LOOP_OPS and v in self.group and v not in self.buffers:
+            x = self._loop_value(v, idx)
+        else:
+            x = self._emit(v, idx)
         self._cache[key] = (self.b.block, x, idx)
         return x
+
+    def _loop_value(self, v, idx):
+        """A reduce/argmax/dot element, reused when the same element was computed
+        in this loop scope or an enclosing one (softmax's sum reading the max of
+        its row, stored just before in the same nest, must not redo the max per
+        element). The earlier value dominates: loops here are structured."""
+        dims = tuple(idx.dims(self.b))
+        for scope, d, x in self._loop_values.get(v, ()):
+            if self._scope[:len(scope)] == scope and _same_dims(d, dims):
+                return x
+        x = self._emit(v, idx)
+        self._loop_values.setdefault(v, []).append((self._scope, dims, x))
+        return x
+
+    def _enter(self):
+        """Opens a scope for a loop this emitter makes; returns the scope to restore."""
+        outer = self._scope
+        self._scope = outer + (object(),)
+        return outer
 
     def _emit(self, v, idx):
         ins = v.producer
@@ -245,7 +270,7 @@ class ElementEmitter:
 
     # -- producers ---------------------------------------------------------
     def _constant(self, v, idx):
-        s = ConstantPool.splat(v)
+        s = self.consts.splat(v)
         if s is not None:
             return const(reg_type(v.dtype), s)
         return load(self.b, self.consts.address(v), v.dtype, idx.linear(self.b))
@@ -404,9 +429,11 @@ class ElementEmitter:
             return self.at(x, Index(x.shape, dims=base))
         acc = alloca_entry(b, t, "acc")
         b.store(identity, acc)
+        outer = self._enter()
         self._nest(loop_axes, x.shape, base, lambda d: b.store(
             S.reduce_combine(b, kind, b.load(acc, typ=t), self.at(x, Index(x.shape, dims=d)),
                              dtype), acc))
+        self._scope = outer
         return b.load(acc, typ=t)
 
     def _nest(self, axes, shape, base, body, pos=0):
@@ -435,6 +462,7 @@ class ElementEmitter:
         base[ax] = i64(0)
         b.store(self.at(x, Index(x.shape, dims=base)), best)
         b.store(i64(0), besti)
+        outer = self._enter()
         with loop(b, 1, n, "a") as i:
             d = list(base)
             d[ax] = i
@@ -448,6 +476,7 @@ class ElementEmitter:
                 better = b.icmp_signed(op, v, cur)
             b.store(b.select(better, v, cur), best)
             b.store(b.select(better, i, b.load(besti, typ=I64)), besti)
+        self._scope = outer
         return S.from_i64(b, b.load(besti, typ=I64), ins.result.dtype)
 
     def _argmax(self, ins, idx):
@@ -469,6 +498,7 @@ class ElementEmitter:
         bd, m, n = dims[:-2], dims[-2], dims[-1]
         acc = alloca_entry(b, t, "dacc")
         b.store(const(t, 0), acc)
+        outer = self._enter()
         with loop(b, 0, K, "k") as k:
             x = self.at(a, Index(a.shape, dims=bd + ([k, m] if ta else [m, k])))
             y = self.at(bv, Index(bv.shape, dims=bd + ([n, k] if tb else [k, n])))
@@ -478,6 +508,7 @@ class ElementEmitter:
             else:
                 s = b.add(cur, b.mul(x, y))
             b.store(s, acc)
+        self._scope = outer
         return b.load(acc, typ=t)
 
     # -- vectors along the last dim (matmul epilogues) ---------------------
@@ -491,7 +522,7 @@ class ElementEmitter:
         b = self.b
         ins = v.producer
         if ins is not None and ins.op == "constant":
-            s = ConstantPool.splat(v)
+            s = self.consts.splat(v)
             if s is not None:
                 return const(ir.VectorType(reg_type(v.dtype), width), s)
         ptr = self.buffers.get(v)
@@ -546,6 +577,19 @@ class ElementEmitter:
             seen.add(u)
             stack.extend(u.producer.operands)
         return False
+
+
+def _same_dims(a, b) -> bool:
+    """Identical index values: the same LLVM values, or equal constants."""
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b):
+        if x is y:
+            continue
+        if not (isinstance(x, ir.Constant) and isinstance(y, ir.Constant)
+                and x.type == y.type and x.constant == y.constant):
+            return False
+    return True
 
 
 def _splat(b, x, width):
