@@ -24,6 +24,7 @@ F32, F64 = ir.FloatType(), ir.DoubleType()
 PTR = ir.PointerType()
 I64 = ir.IntType(64)
 POW = "pow"
+_FFI = cffi.FFI()
 
 
 def _loop_fn(module, name, ty, op, lanes=0):
@@ -83,8 +84,7 @@ def run(jit, op, dt, *xs, lanes=0):
     ins = [np.ascontiguousarray(x, dtype=npt) for x in xs]
     out = np.empty_like(ins[0])
     n = np.array([out.size], dtype=np.int64)
-    ffi = cffi.FFI()
-    ptrs = ffi.new("void *[]", [ffi.cast("void *", a.ctypes.data) for a in ins + [out, n]])
+    ptrs = _FFI.new("void *[]", [_FFI.cast("void *", a.ctypes.data) for a in ins + [out, n]])
     rc = jit.entry(f"{op}_{dt}" + (f"_x{lanes}" if lanes else ""))(ptrs)
     assert rc == 0
     return out
@@ -121,14 +121,18 @@ def ulp_error(got, ref, dt):
     with np.errstate(all="ignore"):
         err = np.abs(got - ref) / ulp
     finite = np.isfinite(ref)
-    # results that overflow: the reference may sit just below the max float
-    big = np.abs(ref) > fi.max
+    # exact results from max + ulp/2 on round to inf (that bound is inf itself
+    # when ref is held in the result's own format)
+    with np.errstate(over="ignore"):
+        big = np.abs(ref) >= np.ldexp(np.asarray(2 - 2.0 ** -(fi.nmant + 1), ref.dtype), fi.maxexp - 1)
     err = np.where(big, np.where(np.isinf(got) & (np.sign(got) == np.sign(ref)), 0, np.inf), err)
     same = (got == ref) | (np.isnan(got) & np.isnan(ref))
     return np.where(finite, err, np.where(same, 0, np.inf))
 
 
 def max_ulp(jit, op, dt, *xs, lanes=0):
+    if dt == "f64" and not HAVE_LD:
+        pytest.skip("numpy has no extended long double here for an f64 reference")
     got = run(jit, op, dt, *xs, lanes=lanes)
     ref = reference(op, dt, *xs)
     err = ulp_error(got, ref, dt)
@@ -202,8 +206,6 @@ BOUND["sqrt"] = (0.5, 0.5)
 @pytest.mark.parametrize("dt", ["f32", "f64"])
 @pytest.mark.parametrize("op", OPS)
 def test_accuracy(jit, op, dt):
-    if dt == "f64" and not HAVE_LD:
-        pytest.skip("no extended long double for an f64 reference")
     xs = [np.asarray(x, DTYPES[dt][0]) for x in inputs(op, dt)]
     err, at = max_ulp(jit, op, dt, *xs)
     bound = BOUND[op][dt == "f64"]
@@ -294,8 +296,6 @@ def test_special_value_spot_checks(jit):
         assert np.all(f("log1p", [-1.0, inf]) == [-inf, inf])
         assert np.isnan(f("log1p", [-1.5, -inf, nan])).all()
         assert np.isnan(f("sin", [inf, -inf, nan])).all() and np.isnan(f("cos", [inf, -inf, nan])).all()
-        tiny = np.finfo(DTYPES[dt][0]).smallest_subnormal
-        assert np.all(f("log", [tiny]) == np.log(np.float64(tiny)).astype(DTYPES[dt][0]))
         for op in ("expm1", "log1p", "tanh", "sin", "sqrt"):
             z = f(op, [-0.0, 0.0])
             assert np.all(z == 0) and np.signbit(z[0]) and not np.signbit(z[1]), op
@@ -325,7 +325,7 @@ def test_subnormal_results_and_inputs(jit, dt):
     err, at = max_ulp(jit, "exp", dt, x)
     assert err <= BOUND["exp"][dt == "f64"], (err, at)
     assert (run(jit, "exp", dt, x) > 0).all()
-    sub = (np.arange(1, 4001) * fi.smallest_subnormal * 997).astype(npt)
+    sub = (np.r_[1, 2, 3, np.arange(1, 4001) * 997] * fi.smallest_subnormal).astype(npt)
     err, at = max_ulp(jit, "log", dt, sub)
     assert err <= BOUND["log"][dt == "f64"], (err, at)
 
