@@ -1,0 +1,286 @@
+"""Fusion: group instructions into kernels, each emitted as one loop nest.
+
+A kernel stores only its root (the value later kernels or the results
+need); everything else in it is computed in registers where the root's
+element needs it. Instructions are visited consumers first, and each one
+either joins the kernel of its consumers or becomes the root of a new one:
+
+  (a) loop fusion: elementwise ops (unary, binary, compare, select,
+      convert) and movement ops (broadcast, reshape, transpose, slice,
+      reverse, pad, concatenate, iota, gather) join their consumers' kernel;
+  (b) reductions (reduce, argmax, argmin) are always roots, with their
+      elementwise producers fused in; a reduction whose result is read by
+      another reduction of the same shape (softmax's max and sum) shares its
+      kernel, so both come from one loop over the rows, and softmax takes two
+      passes over memory: max and sum, then exp and divide;
+  (c) a dot is a root unless its only consumers are elementwise ops on the
+      path to the kernel's root, element for element (bias add through a
+      broadcast, relu): then the dot joins that kernel and the epilogue runs
+      as the matmul writes each result vector.
+
+A value must be a root when it is a function result, a dot operand, a
+reduction, or has no consumer. A producer used by several kernels is cloned
+into each of them when that is cheap (movement ops, a few elementwise ops:
+OP_COST along the duplicated chain within DUP_BUDGET), otherwise it is a
+root stored once. An expensive producer (a transcendental, rng) whose
+elements a broadcast or gather would read many times is a root too, so it
+is computed once per element. Constants are in no kernel: the codegen reads
+them where they are used.
+
+`run(fn)` returns statistics with the schedule under "groups" (lists of the
+function's instructions, in run order) and each kernel's kind under "kinds".
+"""
+from __future__ import annotations
+
+import heapq
+
+from ..core import BINARY_OPS, COMPARE_OPS, UNARY_OPS, Function, Instr
+from .rewrite import Namer
+
+ELEMENTWISE = frozenset(UNARY_OPS + BINARY_OPS + COMPARE_OPS + ("select", "convert"))
+MOVEMENT = frozenset(("broadcast", "reshape", "transpose", "slice", "reverse", "pad",
+                      "concatenate", "iota", "gather"))
+REDUCTIONS = frozenset(("reduce", "argmax", "argmin"))
+
+# Rough cost of computing one element again (0: an index map).
+_TRANSCENDENTAL = ("exp", "expm1", "log", "log1p", "tanh", "logistic", "sin", "cos", "pow")
+OP_COST = {op: 0 for op in MOVEMENT if op != "gather"}
+OP_COST.update({op: 1 for op in ELEMENTWISE})
+OP_COST.update({"gather": 1, "div": 2, "rem": 2, "sqrt": 2, "rsqrt": 2})
+OP_COST.update({op: 4 for op in _TRANSCENDENTAL})
+OP_COST["rng"] = 8
+EXPENSIVE = 4          # not recomputed per element of a broadcast
+DUP_BUDGET = 6         # cost of a chain cloned into one more kernel (softmax's x - max, exp: 5)
+
+
+class _Kernel:
+    __slots__ = ("members", "roots", "epi", "has_dot", "kind")
+
+    def __init__(self, root: Instr):
+        self.members = [root]
+        self.roots = [root]
+        # Values the root reads element for element through elementwise ops
+        # only: a dot joining here is computed by the matmul with an epilogue.
+        self.epi = {root.result} if root.op in ELEMENTWISE else set()
+        self.has_dot = root.op == "dot"
+        self.kind = ("dot" if root.op == "dot" else "reduce" if root.op in REDUCTIONS
+                     else "loop")
+
+
+def _expands(consumer: Instr, v) -> bool:
+    """Whether `consumer` reads elements of `v` more than once per kernel run."""
+    if consumer.op == "broadcast":
+        return consumer.type.size > v.type.size
+    if consumer.op == "gather":
+        return consumer.operands[0] is v
+    return False
+
+
+class _Fuser:
+    def __init__(self, fn: Function):
+        self.fn = fn
+        self.namer = Namer(fn)
+        self.results = set(fn.results)
+        self.users = {}
+        for ins in fn.body:
+            for o in dict.fromkeys(ins.operands):
+                self.users.setdefault(o, []).append(ins)
+        self.kernel_of: dict[Instr, _Kernel] = {}
+        self.reuse = {}       # Value -> elements may be evaluated more than once
+        self.dup_cost = {}    # Value -> cost of the cloned chain it heads
+        self.clones = {}      # Instr -> clones to place before it in the body
+        self.duplicated = 0
+
+    # -- decisions ---------------------------------------------------------
+    def visit(self, ins: Instr):
+        if ins.op == "constant":
+            return
+        v = ins.result
+        cons = [c for c in self.users.get(v, []) if c in self.kernel_of]
+        if not cons and v not in self.results:
+            return                                   # dead: no kernel
+        kernels = list(dict.fromkeys(self.kernel_of[c] for c in cons))
+        if (v in self.results or not cons or ins.op in REDUCTIONS
+                or any(c.op == "dot" for c in cons)):
+            return self.new_root(ins)
+        if ins.op == "dot":
+            k = kernels[0]
+            if len(kernels) == 1 and not k.has_dot and all(c.result in k.epi for c in cons):
+                k.has_dot = True
+                k.kind = "dot"
+                return self.join(ins, k, cons)
+            return self.new_root(ins)
+        if ins.op != "rng" and ins.op not in ELEMENTWISE and ins.op not in MOVEMENT:
+            return self.new_root(ins)
+        cost = OP_COST.get(ins.op, EXPENSIVE)
+        if len(kernels) == 1:
+            if cost >= EXPENSIVE and self._reused(v, cons):
+                return self.new_root(ins)
+            return self.join(ins, kernels[0], cons)
+        # Consumers in several kernels: clone into each, or store once.
+        chain = cost + max(self.dup_cost.get(c.result, 0) for c in cons)
+        if ins.op == "rng" or chain * (len(kernels) - 1) > DUP_BUDGET:
+            return self.new_root(ins)
+        if cost >= EXPENSIVE and self._reused(v, cons):
+            return self.new_root(ins)
+        for i, k in enumerate(kernels):
+            mine = [c for c in cons if self.kernel_of[c] is k]
+            target = ins if i == 0 else self._clone(ins, mine)
+            self.join(target, k, mine)
+            self.dup_cost[target.result] = chain
+        self.duplicated += len(kernels) - 1
+
+    def _reused(self, v, cons) -> bool:
+        return any(self.reuse.get(c.result) or _expands(c, v) for c in cons)
+
+    def _clone(self, ins: Instr, consumers) -> Instr:
+        new = Instr(ins.op, ins.operands, ins.attrs, ins.type, self.namer.fresh())
+        for c in consumers:
+            c.operands = [new.result if o is ins.result else o for o in c.operands]
+        self.users[ins.result] = [c for c in self.users[ins.result] if c not in consumers]
+        self.users[new.result] = list(consumers)
+        for o in dict.fromkeys(ins.operands):
+            self.users.setdefault(o, []).append(new)
+        self.clones.setdefault(ins, []).append(new)
+        return new
+
+    def new_root(self, ins: Instr):
+        k = _Kernel(ins)
+        self.kernel_of[ins] = k
+        self.reuse[ins.result] = False
+
+    def join(self, ins: Instr, k: _Kernel, cons):
+        self.kernel_of[ins] = k
+        k.members.append(ins)
+        v = ins.result
+        self.reuse[v] = self._reused(v, cons)
+        if (ins.op in ELEMENTWISE or ins.op == "dot") and all(
+                c.result in k.epi and c.op in ELEMENTWISE for c in cons):
+            if ins.op != "dot":
+                k.epi.add(v)
+
+    # -- sibling reductions --------------------------------------------------
+    def merge_reductions(self, order):
+        """Puts a reduction that reads another's result of the same shape (and
+        nothing else that reads it) in the other's kernel: one loop over rows."""
+        merged = 0
+        for k in order:
+            if k.kind != "reduce" or len(k.roots) != 1:
+                continue
+            s = k.roots[0]
+            for m_ins in self._read_roots(k):
+                src = self.kernel_of[m_ins]
+                if (src is k or src.kind != "reduce" or len(src.roots) != 1
+                        or m_ins.result.shape != s.result.shape
+                        or not self._needed_elsewhere(m_ins, k)
+                        or self._path_through_others(src, k)):
+                    continue
+                for ins in src.members:
+                    self.kernel_of[ins] = k
+                k.members = src.members + k.members
+                k.roots = src.roots + k.roots
+                src.members, src.roots = [], []
+                merged += 1
+                break
+        return merged
+
+    def _read_roots(self, k):
+        mine = set(k.members)
+        out = []
+        for ins in k.members:
+            for o in ins.operands:
+                p = o.producer
+                if p is not None and p not in mine and p in self.kernel_of and p not in out:
+                    out.append(p)
+        return out
+
+    def _needed_elsewhere(self, root: Instr, k: _Kernel) -> bool:
+        """A root read by kernel k must stay an output of the merged kernel (a
+        result, or read by a third kernel), so the codegen stores it before the
+        reduction that reads it instead of recomputing it per element."""
+        v = root.result
+        return v in self.results or any(self.kernel_of.get(c) not in (None, k)
+                                         for c in self.users.get(v, []))
+
+    def _path_through_others(self, src: _Kernel, dst: _Kernel) -> bool:
+        """Whether a third kernel reads src and (transitively) feeds dst."""
+        readers = self._kernel_readers()
+        stack = [r for r in readers.get(id(src), ()) if r is not dst]
+        seen = set()
+        while stack:
+            k = stack.pop()
+            if k is dst:
+                return True
+            if id(k) in seen:
+                continue
+            seen.add(id(k))
+            stack.extend(readers.get(id(k), ()))
+        return False
+
+    def _kernel_readers(self):
+        readers = {}
+        for ins, k in self.kernel_of.items():
+            for o in ins.operands:
+                p = o.producer
+                src = self.kernel_of.get(p) if p is not None else None
+                if src is not None and src is not k:
+                    lst = readers.setdefault(id(src), [])
+                    if k not in lst:
+                        lst.append(k)
+        return readers
+
+    # -- output ---------------------------------------------------------------
+    def schedule(self, kernels):
+        """Kernels in dependency order, each as close to its root's place as possible."""
+        pos = {ins: i for i, ins in enumerate(self.fn.body)}
+        deps = {id(k): set() for k in kernels}
+        users = {id(k): [] for k in kernels}
+        for k in kernels:
+            for ins in k.members:
+                for o in ins.operands:
+                    p = o.producer
+                    src = self.kernel_of.get(p) if p is not None else None
+                    if src is not None and src is not k and id(src) not in deps[id(k)]:
+                        deps[id(k)].add(id(src))
+                        users[id(src)].append(k)
+        key = {id(k): max(pos[i] for i in k.members) for k in kernels}
+        heap = [(key[id(k)], id(k), k) for k in kernels if not deps[id(k)]]
+        heapq.heapify(heap)
+        out = []
+        while heap:
+            _, _, k = heapq.heappop(heap)
+            out.append(k)
+            for u in users[id(k)]:
+                deps[id(u)].discard(id(k))
+                if not deps[id(u)]:
+                    heapq.heappush(heap, (key[id(u)], id(u), u))
+        if len(out) != len(kernels):
+            raise AssertionError("internal: fusion made a cycle of kernels")
+        return [(sorted(k.members, key=pos.__getitem__), k.kind) for k in out]
+
+
+def run(fn: Function) -> dict:
+    fz = _Fuser(fn)
+    for ins in reversed(fn.body):
+        fz.visit(ins)
+    if fz.clones:
+        body = []
+        for ins in fn.body:
+            body.extend(reversed(fz.clones.get(ins, ())))
+            body.append(ins)
+        fn.body = body
+    kernels = list(dict.fromkeys(fz.kernel_of[i] for i in reversed(fn.body)
+                                 if i in fz.kernel_of))
+    kernels.reverse()
+    merged = fz.merge_reductions(kernels)
+    kernels = [k for k in kernels if k.members]
+    groups = fz.schedule(kernels)
+    in_kernels = sum(len(g) for g, _ in groups)
+    return {
+        "groups": [g for g, _ in groups],
+        "kinds": [kind for _, kind in groups],
+        "kernels": len(groups),
+        "fused": in_kernels - len(groups),
+        "duplicated": fz.duplicated,
+        "merged_reductions": merged,
+    }
