@@ -1,8 +1,9 @@
 """Gradients of tf.nn's ops, as TF 1.15 defines them, and the gradient ops they
-use (ReluGrad, EluGrad, BiasAddGrad, ...) with their lowerings to IR ops.
+use (EluGrad, BiasAddGrad, ...) with their lowerings to IR ops.
 
 Each @RegisterGradient function returns one gradient per op input (None where
-TF gives none); second-order gradients of the *Grad ops follow TF too.
+TF gives none); second-order gradients of the *Grad ops follow TF too. Relu's
+gradient (ReluGrad) sits with the math gradients in math_grad.py.
 """
 from __future__ import annotations
 
@@ -27,10 +28,6 @@ def _grad_op(op_type, gradients, other, name=None, attrs=None, other_param="feat
     a.update(attrs or {})
     return make_tensor(op_type, [g, x], g.dtype, g.shape.merge_with(x.shape), a,
                        name=name, default_name=op_type)
-
-
-def relu_grad(gradients, features, name=None):
-    return _grad_op("ReluGrad", gradients, features, name)
 
 
 def relu6_grad(gradients, features, name=None):
@@ -75,7 +72,7 @@ def prevent_gradient(input, message="", name=None):  # noqa: A002 - TF's name
                        default_name="PreventGradient")
 
 
-@lowering("ReluGrad", "Relu6Grad", "EluGrad", "SeluGrad", "SoftplusGrad", "SoftsignGrad",
+@lowering("Relu6Grad", "EluGrad", "SeluGrad", "SoftplusGrad", "SoftsignGrad",
           "LeakyReluGrad")
 def _lower_grad_op(ctx, op, inputs):
     g, x = inputs
@@ -85,8 +82,6 @@ def _lower_grad_op(ctx, op, inputs):
     b, dt, shp = ctx.b, g.dtype, g.shape
     zero = ctx.scalar(0, dt, shp)
     one = ctx.scalar(1, dt, shp)
-    if op.type == "ReluGrad":
-        return [b.emit("select", [b.emit("gt", [x, zero]), g, zero])]
     if op.type == "Relu6Grad":
         inside = b.emit("and", [b.emit("gt", [x, zero]),
                                 b.emit("lt", [x, ctx.scalar(6, dt, shp)])])
@@ -130,11 +125,6 @@ if "PreventGradient" not in LOWERINGS:
 
 
 # ---------------------------------------------------------------- first-order gradients
-
-@RegisterGradient("Relu")
-def _relu_grad(op, grad):
-    return [relu_grad(grad, op.outputs[0])]
-
 
 @RegisterGradient("Relu6")
 def _relu6_grad(op, grad):
@@ -240,12 +230,6 @@ def _prevent_gradient_grad(op, _grad):
 
 def _zeros_of(x):
     return array_ops.zeros(shape=array_ops.shape(x), dtype=x.dtype)
-
-
-@RegisterGradient("ReluGrad")
-def _relu_grad_grad(op, grad):
-    x = op.inputs[1]
-    return [relu_grad(grad, x), _zeros_of(x)]
 
 
 @RegisterGradient("Relu6Grad")
