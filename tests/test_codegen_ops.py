@@ -82,7 +82,7 @@ def test_float_unary(dt):
     fn = Function()
     b = Builder(fn)
     x = b.param(TensorType((len(FSPECIAL),), dt), "x")
-    odd = b.param(TensorType((5, 7), dt), "odd")
+    odd = b.param(TensorType((5, 61), dt), "odd")   # large enough to be vectorized
     for op in core.UNARY_OPS:
         if op == "not":
             continue
@@ -90,7 +90,7 @@ def test_float_unary(dt):
         b.result(b.emit(op, [odd]), op + "_odd")
     # sin/cos are accurate for |x| up to 1e4 and more, not for 1e30
     xs = np.where(np.abs(special(dt)) == 1e30, np.array(1e4, npd(dt)), special(dt))
-    compare_all(fn, [xs, values(dt, (5, 7), 0.01, 3)])
+    compare_all(fn, [xs, values(dt, (5, 61), 0.01, 3)])
 
 
 @pytest.mark.parametrize("dt", INTS)
@@ -116,18 +116,18 @@ def test_binary(dt):
     # every pair of special values
     xa = b.param(TensorType((n, n), dt), "a")
     xb = b.param(TensorType((n, n), dt), "b")
-    r1 = b.param(TensorType((3, 1, 5), dt), "r1")
-    r2 = b.param(TensorType((3, 1, 5), dt), "r2")
+    r1 = b.param(TensorType((4, 1, 67), dt), "r1")   # large enough to be vectorized
+    r2 = b.param(TensorType((4, 1, 67), dt), "r2")
     for op in ("add", "sub", "mul", "div", "rem", "pow", "max", "min"):
         b.result(b.emit(op, [xa, xb]), op)
         b.result(b.emit(op, [r1, r2]), op + "_rand")
     a = np.repeat(sp[:, None], n, 1)
     bb = np.repeat(sp[None, :], n, 0)
     if dt in INTS:
-        small = values(dt, (3, 1, 5), -3, 3)
+        small = values(dt, (4, 1, 67), -3, 3)
     else:
-        small = values(dt, (3, 1, 5), 0.1, 3)
-    compare_all(fn, [a, bb, values(dt, (3, 1, 5)), small])
+        small = values(dt, (4, 1, 67), 0.1, 3)
+    compare_all(fn, [a, bb, values(dt, (4, 1, 67)), small])
 
 
 def test_int_division_special_cases():
@@ -189,6 +189,7 @@ def test_convert_all_pairs():
                                      -2.0 ** 31, 2.0 ** 63, 0.99, -0.99], npd(src))
         else:
             v = special(src)
+        v = np.resize(v, 301)   # large enough to be vectorized
         x = b.param(TensorType(v.shape, src), src)
         args.append(v)
         for dst in dts:

@@ -34,6 +34,7 @@ from .llvm_util import I64, PTR, VOID, const, i64, loop, reg_type
 PARALLEL_MIN_WORK = 1 << 16     # elements of work before a nest is split
 CHUNK_WORK = 1 << 14            # elements of work per thread chunk, at least
 PARALLEL_MIN_FLOPS = 1 << 21    # for matmuls
+SMALL_WORK = 256                # elements of work below which a nest is size-optimized
 TILE = 32                       # tile edge of loop nests over transposes
 
 _LINEAR_OPS = SAME_INDEX | {"rng", "constant"}
@@ -130,11 +131,15 @@ class KernelEmitter:
             stack.extend(reversed(ins.operands))
         return found
 
-    def _function(self, name, locs):
+    def _function(self, name, locs, work):
         fn = ir.Function(self.module, ir.FunctionType(VOID, [PTR] * len(locs) + [I64, I64]),
                          self.prefix + name)
         fn.linkage = "internal"
         fn.attributes.add("nounwind")
+        if work < SMALL_WORK:
+            # Too little work to gain from vectorizing or unrolling: compile it fast.
+            fn.attributes.add("optsize")
+            fn.attributes.add("minsize")
         # Kept out of line: keeps the entry small and the noalias facts exact.
         fn.attributes.add("noinline")
         for a in fn.args[:len(locs)]:
@@ -163,7 +168,8 @@ class KernelEmitter:
         shape = outs[0].shape
         inputs = self._inputs(outs, members, done)
         locs, pos = self._bind(inputs, outs)
-        fn = self._function(f"k{k}.{j}", locs)
+        work = _prod(shape) * _cost(outs, members, done)
+        fn = self._function(f"k{k}.{j}", locs, work)
         b = ir.IRBuilder(fn.append_basic_block("entry"))
         bufs = {v: fn.args[pos[v]] for v in inputs}
         em = ElementEmitter(b, members, bufs, self.consts)
@@ -184,7 +190,7 @@ class KernelEmitter:
         else:
             n = _nest_loops(b, shape, None, begin, end, lambda dims: body(Index(shape, dims=dims)))
         b.ret_void()
-        par, grain = self._par(n, size * _cost(outs, members, done))
+        par, grain = self._par(n, work)
         return NestCall(fn, locs, n, grain, par, "flat" if flat else "loop")
 
     @staticmethod
@@ -250,7 +256,7 @@ class KernelEmitter:
             split = next((d for d in tail if S_[d] > 1), None)
         inputs = self._inputs([o], members, done)
         locs, pos = self._bind(inputs, [o])
-        fn = self._function(f"k{k}.{j}.racc", locs)
+        fn = self._function(f"k{k}.{j}.racc", locs, x.type.size * _cost([x], members, done))
         b = ir.IRBuilder(fn.append_basic_block("entry"))
         em = ElementEmitter(b, members, {v: fn.args[pos[v]] for v in inputs}, self.consts)
         begin, end = fn.args[-2:]
@@ -293,7 +299,8 @@ class KernelEmitter:
                 continue
             inputs = self._inputs([x], members, done)
             locs, pos = self._bind(inputs, [o])
-            fn = self._function(f"k{k}.{j + len(calls)}.cat{p}", locs)
+            work = x.type.size * _cost([x], members, done)
+            fn = self._function(f"k{k}.{j + len(calls)}.cat{p}", locs, work)
             b = ir.IRBuilder(fn.append_basic_block("entry"))
             em = ElementEmitter(b, members, {v: fn.args[pos[v]] for v in inputs}, self.consts)
             begin, end = fn.args[-2:]
@@ -307,7 +314,7 @@ class KernelEmitter:
                       em.at(x, Index(x.shape, dims=dims)))
             n = _nest_loops(b, x.shape, None, begin, end, body)
             b.ret_void()
-            par, grain = self._par(n, x.type.size * _cost([x], members, done))
+            par, grain = self._par(n, work)
             calls.append(NestCall(fn, locs, n, grain, par, "concat"))
             off += n_ax
         return calls
