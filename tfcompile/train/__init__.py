@@ -10,4 +10,8 @@ from .optimizers import (AdadeltaOptimizer, AdagradOptimizer, AdamOptimizer,
 from .training_util import (assert_global_step, create_global_step, get_global_step,
                             get_or_create_global_step, global_step)
 
-# checkpoint and meta-graph exports follow
+from .saver import (NewCheckpointReader, Saver, SaverDef, checkpoint_exists,
+                    export_meta_graph, get_checkpoint_mtimes, get_checkpoint_state,
+                    import_meta_graph, latest_checkpoint, list_variables,
+                    load_checkpoint, load_variable, remove_checkpoint,
+                    update_checkpoint_state, write_graph)
