@@ -228,6 +228,9 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
         while queue:
             op = queue.popleft()
             out_grads = _aggregate(grads, op, aggregation_method)
+            for t, og in zip(op.outputs, out_grads):
+                if isinstance(og, Tensor) and og.shape.is_compatible_with(t.shape):
+                    og.set_shape(t.shape)  # a gradient has its tensor's shape
             has_grads = any(isinstance(x, Tensor) for x in out_grads)
             grad_fn = None
             if has_grads and op not in stop_ops:

@@ -348,8 +348,11 @@ def _strided_slice_grad(op, grad):
 @RegisterGradient("StridedSliceGrad")
 def _strided_slice_grad_grad(op, grad):
     a = op.attrs
+    # the bounds as lists where known (array_ops.strided_slice wants their length)
+    bounds = [t if constant_value(t) is None else [int(v) for v in constant_value(t)]
+              for t in op.inputs[1:4]]
     return (None, None, None, None,
-            array_ops.strided_slice(grad, op.inputs[1], op.inputs[2], op.inputs[3],
+            array_ops.strided_slice(grad, *bounds,
                                     begin_mask=a["begin_mask"], end_mask=a["end_mask"],
                                     ellipsis_mask=a["ellipsis_mask"],
                                     new_axis_mask=a["new_axis_mask"],
