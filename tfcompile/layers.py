@@ -303,7 +303,7 @@ class Dropout(Layer):
         self.seed = seed
 
     def call(self, inputs, training=False):
-        from .nn_ops import dropout
+        from .nn_impl import dropout
         if isinstance(training, Tensor):
             dropped = dropout(inputs, noise_shape=self.noise_shape, seed=self.seed,
                               rate=self.rate)
