@@ -79,6 +79,7 @@ class LoweringContext:
         self.var_written = []     # var ops in order of first write
         self.var_shapes = {}      # var op -> concrete shape of the stored value
         self.rng_params = {}
+        self.frozen = {}          # var op -> ndarray lowered as a constant (AOT export)
         self._seed_source = seed_source
 
     # ---- errors
@@ -94,6 +95,11 @@ class LoweringContext:
     def read_variable(self, var_op):
         if var_op in self.var_current:
             return self.var_current[var_op]
+        if var_op in self.frozen:
+            # A frozen variable's value is part of the compiled code (trained weights).
+            v = self.b.constant(self.frozen[var_op])
+            self.var_current[var_op] = v
+            return v
         shape = self.var_shapes.get(var_op)
         if shape is None:
             raise FailedPreconditionError(
@@ -212,17 +218,20 @@ class Lowered:
         self.var_updates = var_updates  # var ops written
 
 
-def lower(graph, fetch_tensors, target_ops, feeds, var_shapes, seed_source):
+def lower(graph, fetch_tensors, target_ops, feeds, var_shapes, seed_source, frozen=None):
     """Lowers the part of `graph` that `fetch_tensors` and `target_ops` need.
 
     feeds: {Tensor: TensorType} of fed tensors; var_shapes: {var op: shape} of the
-    initialized variables."""
+    initialized variables; frozen: optional {var op: ndarray} of variables whose
+    reads become IR constants instead of parameters (ahead-of-time export)."""
     fed = set(feeds)
     ops = needed_ops(fetch_tensors, target_ops, fed)
     order = topo_order(ops, fed)
     fn = ir.Function("main")
     ctx = LoweringContext(fn, seed_source)
     ctx.var_shapes = var_shapes
+    if frozen:
+        ctx.frozen = dict(frozen)
     feed_vals = {}
     for t in sorted(fed, key=lambda t: (t.op._id, t.value_index)):
         if t.op in ops or t in fetch_tensors or any(t in o.inputs for o in ops):
