@@ -606,3 +606,29 @@ def test_end_to_end_gradient_through_tf_gradients():
 
 def run_consts(*ts):
     return [t.op.get_attr("value") for t in ts]
+
+
+def test_cross_entropy_gradients_through_tf_gradients():
+    if not hasattr(tf, "gradients"):
+        pytest.skip("tf.gradients is not available")
+    logits = RNG.normal(size=(4, 5))
+    labels = RNG.dirichlet(np.ones(5), 4)
+    z = RNG.uniform(size=(4, 5))
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float64, [None, 5])
+        y = tf.placeholder(tf.float64, [None, 5])
+        v1 = tf.reduce_sum(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=x))
+        v2 = tf.reduce_sum(tf.nn.softmax_cross_entropy_with_logits_v2(labels=y, logits=x))
+        sg = tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=x))
+        g1 = tf.gradients(v1, [x, y])
+        assert g1[1] is None                       # v1 stops the gradient into labels
+        g2 = tf.gradients(v2, [x, y])
+        assert g2[0].name == "gradients_1/softmax_cross_entropy_with_logits/Reshape_grad/Reshape:0"
+        gs = tf.gradients(sg, x)
+        got = run([g1[0], g2[0], g2[1], gs[0]], {x: logits, y: labels})
+        got_s = run(gs[0], {x: logits, y: z})
+    p = np_softmax(logits)
+    np.testing.assert_allclose(got[0], p - labels, atol=1e-12)
+    np.testing.assert_allclose(got[1], p - labels, atol=1e-12)
+    np.testing.assert_allclose(got[2], -np_log_softmax(logits), atol=1e-12)
+    np.testing.assert_allclose(got_s, 1 / (1 + np.exp(-logits)) - z, atol=1e-12)
