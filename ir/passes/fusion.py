@@ -50,7 +50,8 @@ OP_COST.update({"gather": 1, "div": 2, "rem": 2, "sqrt": 2, "rsqrt": 2})
 OP_COST.update({op: 4 for op in _TRANSCENDENTAL})
 OP_COST["rng"] = 8
 EXPENSIVE = 4          # not recomputed per element of a broadcast
-DUP_BUDGET = 6         # cost of a chain cloned into one more kernel (softmax's x - max, exp: 5)
+DUP_BUDGET = 6         # cost of a chain cloned into other kernels (softmax's x - max, exp: 5)
+MAX_DUP_KERNELS = 4    # kernels a chain is cloned into at most
 
 
 class _Kernel:
@@ -65,6 +66,16 @@ class _Kernel:
         self.has_dot = root.op == "dot"
         self.kind = ("dot" if root.op == "dot" else "reduce" if root.op in REDUCTIONS
                      else "loop")
+
+
+def _accumulates(ins: Instr) -> bool:
+    """A reduction the codegen runs row by row into its output (it keeps the
+    innermost dim): fast alone, strided if computed inside a consumer's loop."""
+    x = ins.operands[0]
+    axes = ins.attrs.get("axes", (ins.attrs.get("axis"),))
+    r = x.type.rank
+    return (ins.op == "reduce" and r >= 2 and (r - 1) not in axes and x.shape[-1] > 1
+            and any(x.shape[a] > 1 for a in axes))
 
 
 def _expands(consumer: Instr, v) -> bool:
@@ -100,8 +111,14 @@ class _Fuser:
         if not cons and v not in self.results:
             return                                   # dead: no kernel
         kernels = list(dict.fromkeys(self.kernel_of[c] for c in cons))
-        if (v in self.results or not cons or ins.op in REDUCTIONS
-                or any(c.op == "dot" for c in cons)):
+        if v in self.results or not cons or any(c.op == "dot" for c in cons):
+            return self.new_root(ins)
+        if ins.op in REDUCTIONS:
+            k = kernels[0]
+            if (len(kernels) == 1 and not k.has_dot and not _accumulates(ins)
+                    and all(c.op in ELEMENTWISE and c.type.shape == v.type.shape
+                            and not self.reuse.get(c.result) for c in cons)):
+                return self.join(ins, k, cons)
             return self.new_root(ins)
         if ins.op == "dot":
             k = kernels[0]
@@ -119,7 +136,8 @@ class _Fuser:
             return self.join(ins, kernels[0], cons)
         # Consumers in several kernels: clone into each, or store once.
         chain = cost + max(self.dup_cost.get(c.result, 0) for c in cons)
-        if ins.op == "rng" or chain * (len(kernels) - 1) > DUP_BUDGET:
+        if (ins.op == "rng" or chain > DUP_BUDGET or len(kernels) > MAX_DUP_KERNELS
+                or self._from_dot(ins)):
             return self.new_root(ins)
         if cost >= EXPENSIVE and self._reused(v, cons):
             return self.new_root(ins)
@@ -129,6 +147,26 @@ class _Fuser:
             self.join(target, k, mine)
             self.dup_cost[target.result] = chain
         self.duplicated += len(kernels) - 1
+
+    def _from_dot(self, ins: Instr) -> bool:
+        """Whether `ins` is computed element for element from a dot, through
+        producers used only here (cloning it would mean a second matmul, or lose
+        the dot's epilogue)."""
+        stack, seen = [ins], set()
+        while stack:
+            i = stack.pop()
+            if i in seen or len(seen) > 32:
+                continue
+            seen.add(i)
+            for o in i.operands:
+                p = o.producer
+                if p is None or o.type.shape != ins.type.shape:
+                    continue
+                if p.op == "dot":
+                    return True
+                if p.op in ELEMENTWISE and len(self.users.get(o, ())) == 1:
+                    stack.append(p)
+        return False
 
     def _reused(self, v, cons) -> bool:
         return any(self.reuse.get(c.result) or _expands(c, v) for c in cons)
@@ -161,17 +199,17 @@ class _Fuser:
 
     # -- sibling reductions --------------------------------------------------
     def merge_reductions(self, order):
-        """Puts a reduction that reads another's result of the same shape (and
-        nothing else that reads it) in the other's kernel: one loop over rows."""
+        """Puts reductions that read other reductions' results of the same shape
+        (softmax's sum and its max) in one kernel: one loop over the rows."""
         merged = 0
         for k in order:
-            if k.kind != "reduce" or len(k.roots) != 1:
+            if not self._all_reductions(k):
                 continue
-            s = k.roots[0]
+            shape = k.roots[0].result.shape
             for m_ins in self._read_roots(k):
                 src = self.kernel_of[m_ins]
-                if (src is k or src.kind != "reduce" or len(src.roots) != 1
-                        or m_ins.result.shape != s.result.shape
+                if (src is k or not self._all_reductions(src)
+                        or src.roots[0].result.shape != shape
                         or not self._needed_elsewhere(m_ins, k)
                         or self._path_through_others(src, k)):
                     continue
@@ -181,8 +219,13 @@ class _Fuser:
                 k.roots = src.roots + k.roots
                 src.members, src.roots = [], []
                 merged += 1
-                break
         return merged
+
+    @staticmethod
+    def _all_reductions(k: _Kernel) -> bool:
+        return (bool(k.roots) and k.kind == "reduce"
+                and all(r.op in REDUCTIONS and r.result.shape == k.roots[0].result.shape
+                        for r in k.roots))
 
     def _read_roots(self, k):
         mine = set(k.members)
