@@ -30,6 +30,18 @@ from .ops.array_ops import (concat, expand_dims, fill, gather, matrix_transpose,
                             range, rank, reshape, shape, size, slice, squeeze, stack,
                             strided_slice, transpose, unpack, unstack, where, where_v2,
                             zeros, zeros_like)
+from .ops.manip_ops import (boolean_mask, broadcast_to, gather_nd, meshgrid, pad, reverse,
+                            reverse_v2, scatter_nd, sparse_to_dense, split, tile)
+from .ops.sort_ops import argsort, cumprod, cumsum, random_shuffle, sort
+from .ops.clip_ops import (clip_by_global_norm, clip_by_norm, clip_by_value, global_norm,
+                           reduce_logsumexp)
+from .ops.einsum_ops import einsum
+from .ops.linalg_ops import (cholesky, diag, diag_part, eye, linalg, matrix_band_part,
+                             matrix_determinant, matrix_diag, matrix_diag_part,
+                             matrix_inverse, matrix_set_diag, matrix_solve,
+                             matrix_triangular_solve, norm, trace)
+from .ops import conv_grad as _conv_grad, linalg_grad as _linalg_grad  # noqa: F401
+from .ops import manip_grad as _manip_grad  # noqa: F401 - registers the gradients
 from .ops.constant_op import constant, convert_to_tensor, is_tensor
 from .ops.control_flow import group, no_op, tuple  # noqa: A004
 from .ops.math_ops import (abs, add, add_n, argmax, argmin, cast, ceil, cos,  # noqa: A004

@@ -11,6 +11,14 @@ from .nn_ops import (bias_add, elu, in_top_k, l2_loss, leaky_relu, log_softmax, 
                      softmax_cross_entropy_with_logits_v2, softplus, softsign,
                      sparse_softmax_cross_entropy_with_logits)
 from .ops import nn_grad as _nn_grad  # noqa: F401 - registers the gradients
+from .ops.batchnorm_ops import fused_batch_norm
+from .ops.conv_ops import (conv2d, conv2d_backprop_filter, conv2d_backprop_input,
+                           conv2d_transpose, depthwise_conv2d, depthwise_conv2d_native,
+                           depthwise_conv2d_native_backprop_filter,
+                           depthwise_conv2d_native_backprop_input)
+from .ops.pool_ops import avg_pool, max_pool
+from .ops.sort_ops import top_k
+avg_pool2d, max_pool2d = avg_pool, max_pool
 from .ops.math_ops import NUMERIC, sigmoid, tanh
 
 
@@ -19,7 +27,12 @@ def relu(features, name=None):
     return _activation("Relu", features, name, NUMERIC)
 
 
-__all__ = ["batch_normalization", "bias_add", "dropout", "elu", "embedding_lookup",
+__all__ = ["avg_pool", "avg_pool2d", "conv2d", "conv2d_backprop_filter",
+           "conv2d_backprop_input", "conv2d_transpose", "depthwise_conv2d",
+           "depthwise_conv2d_native", "depthwise_conv2d_native_backprop_filter",
+           "depthwise_conv2d_native_backprop_input", "fused_batch_norm", "max_pool",
+           "max_pool2d", "top_k",
+           "batch_normalization", "bias_add", "dropout", "elu", "embedding_lookup",
            "in_top_k", "l2_loss", "l2_normalize", "leaky_relu", "log_softmax", "moments",
            "relu", "relu6", "relu_layer", "selu", "sigmoid",
            "sigmoid_cross_entropy_with_logits", "softmax",

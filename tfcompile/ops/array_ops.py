@@ -751,11 +751,11 @@ def _lower_one_hot(ctx, op, inputs):
 
 def where(condition, x=None, y=None, name=None):
     """tf.where (TF 1.x): three arguments select elementwise (condition may also be
-    a vector over the first dimension)."""
+    a vector over the first dimension); one argument gives the coordinates of the
+    true elements, for a condition known when the graph is compiled."""
     if x is None and y is None:
-        raise NotImplementedError(
-            "tf.where(condition) with one argument returns a tensor whose shape depends "
-            "on the data; the compiler needs static shapes, so it isn't supported yet")
+        from .manip_ops import where_indices
+        return where_indices(condition, name=name)
     if x is None or y is None:
         raise ValueError("x and y must both be non-None or both be None.")
     c = convert_to_tensor(condition)
@@ -805,3 +805,8 @@ def _lower_select_v2(ctx, op, inputs):
     c, x, y = inputs
     shape = ctx.broadcast_shape(ctx.broadcast_shape(c.shape, x.shape), y.shape)
     return [ctx.b.emit("select", [ctx.bcast(c, shape), ctx.bcast(x, shape), ctx.bcast(y, shape)])]
+
+
+# The manipulation ops live in manip_ops.py; TF has them in array_ops too.
+from .manip_ops import (boolean_mask, broadcast_to, gather_nd, meshgrid, pad,  # noqa: E402
+                        reverse, reverse_v2, scatter_nd, sparse_to_dense, split, tile)

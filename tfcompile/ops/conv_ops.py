@@ -1,0 +1,575 @@
+"""2-D convolutions: nn.conv2d, its two backprops (Conv2DBackpropInput, also
+conv2d_transpose, and Conv2DBackpropFilter), and the depthwise convolution
+with its backprops, in NHWC and NCHW, SAME / VALID / explicit padding,
+strides and dilations, as TF 1.15.
+
+Lowering: im2col. The padded input's kernel taps are strided slices,
+concatenated along channels into [N*Ho*Wo, KH*KW*C] patches, and one matmul
+with the filter seen as [KH*KW*C, O] gives the output; the IR's packed matmul
+kernel then does the arithmetic (a sum of per-tap matmuls would contract over
+only C, which is tiny for a first layer). The input backprop is the same
+convolution of the stride-dilated, padded output gradient with the flipped
+filter; the filter backprop is patches^T times the output gradient. NCHW is
+transposed to NHWC and back.
+"""
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ..graph import Tensor, name_scope
+from ..tensor_shape import TensorShape
+from .constant_op import convert_to_tensor
+from .manip_ops import dilate, pad_or_crop, static_ints
+from .op_util import make_tensor, shape_from_tensor
+from .registry import lowering
+
+FLOATS = (_dt.float16, _dt.float32, _dt.float64)
+
+
+# ---------------------------------------------------------------- arguments
+
+def get_sequence(value, n, channel_index, name):
+    """TF's _get_sequence: an int or a list of 1, n or n+2 ints -> n+2 ints."""
+    if value is None:
+        value = [1]
+    elif isinstance(value, (int, np.integer)):
+        value = [int(value)]
+    elif not isinstance(value, (list, tuple, np.ndarray)):
+        raise TypeError(f"{name} should be an int or a list of ints, got {value!r}")
+    value = [int(v) for v in value]
+    if len(value) == n + 2:
+        return value
+    if len(value) == 1:
+        value = value * n
+    elif len(value) != n:
+        raise ValueError(f"{name} should be of length 1, {n} or {n + 2} but was {len(value)}")
+    return ([1] + value + [1]) if channel_index == n + 1 else ([1, 1] + value)
+
+
+def convert_padding(padding):
+    """'SAME' / 'VALID', or an explicit [[0,0],[t,b],[l,r],[0,0]] list -> (str, flat)."""
+    if isinstance(padding, (list, tuple)):
+        flat = []
+        for p in padding:
+            if not isinstance(p, (list, tuple)) or len(p) != 2:
+                raise ValueError("When padding is explicit, each of its elements must be a "
+                                 f"list of two ints, got {padding!r}")
+            flat += [int(p[0]), int(p[1])]
+        if len(flat) != 8:
+            raise ValueError(f"When padding is explicit, it must have 4 elements, got "
+                             f"{padding!r}")
+        return "EXPLICIT", flat
+    if isinstance(padding, bytes):
+        padding = padding.decode()
+    if padding not in ("SAME", "VALID"):
+        raise ValueError(f"Value for attr 'padding' of {padding!r} is not in the list of "
+                         "allowed values: \"SAME\", \"VALID\", \"EXPLICIT\"")
+    return padding, []
+
+
+def check_format(data_format):
+    if isinstance(data_format, bytes):
+        data_format = data_format.decode()
+    if data_format is None:
+        return "NHWC"
+    if data_format not in ("NHWC", "NCHW"):
+        raise ValueError(f"Value for attr 'data_format' of {data_format!r} is not in the "
+                         "list of allowed values: \"NHWC\", \"NCHW\"")
+    return data_format
+
+
+def hw(seq, data_format):
+    """The (H, W) entries of a 4-element NHWC/NCHW attribute."""
+    return (seq[2], seq[3]) if data_format == "NCHW" else (seq[1], seq[2])
+
+
+def geometry(n, k, s, d, padding, explicit=None, opname=None, in_shapes=""):
+    """(output size, pad before, pad after) of one spatial dim, as TF computes it.
+
+    `n` None gives (None, None, None); VALID with a too-small input raises."""
+    if n is None or k is None:
+        return None, None, None
+    eff = (k - 1) * d + 1
+    if padding == "SAME":
+        out = -(-n // s)
+        total = builtins.max((out - 1) * s + eff - n, 0)
+        return out, total // 2, total - total // 2
+    lo, hi = (explicit or (0, 0)) if padding == "EXPLICIT" else (0, 0)
+    span = n + lo + hi - eff
+    if span < 0:
+        raise ValueError(f"Negative dimension size caused by subtracting {eff} from "
+                         f"{n + lo + hi} for '{opname}'{in_shapes}")
+    return span // s + 1, lo, hi
+
+
+def _q(shape):
+    if shape.ndims is None:
+        return "?"
+    return "[" + ",".join("?" if d is None else str(d) for d in shape.as_list()) + "]"
+
+
+def _to_nhwc(shape4, data_format):
+    if shape4 is None:
+        return None
+    n, a, b, c = shape4
+    return [n, b, c, a] if data_format == "NCHW" else [n, a, b, c]
+
+
+def _from_nhwc(shape4, data_format):
+    n, h, w, c = shape4
+    return [n, c, h, w] if data_format == "NCHW" else [n, h, w, c]
+
+
+def _dims4(t, what, opname, op_type, shapes):
+    if t.shape.ndims is None:
+        return [None] * 4
+    if t.shape.ndims != 4:
+        raise ValueError(f"Shape must be rank 4 but is rank {t.shape.ndims} for '{opname}' "
+                         f"(op: '{op_type}') with input shapes: {shapes}.")
+    return t.shape.as_list()
+
+
+def _check_strides(strides, dilations, data_format):
+    c = 1 if data_format == "NCHW" else 3
+    if strides[0] != 1 or strides[c] != 1:
+        raise ValueError("Current implementation does not yet support strides in the batch "
+                         "and depth dimensions.")
+    if any(s < 1 for s in strides):
+        raise ValueError(f"strides must be positive, got {strides}")
+    if dilations[0] != 1 or dilations[c] != 1:
+        raise ValueError("Current implementation does not yet support dilations in the "
+                         "batch and depth dimensions.")
+    if any(d < 1 for d in dilations):
+        raise ValueError(f"dilations must be positive, got {dilations}")
+
+
+def _explicit_hw(explicit, data_format):
+    if not explicit:
+        return None, None
+    pairs = [(explicit[2 * i], explicit[2 * i + 1]) for i in range(4)]
+    return hw(pairs, data_format)
+
+
+def _conv_out_shape(x_nhwc, f_hw, attrs, opname, shapes, out_ch):
+    data_format = attrs["data_format"]
+    sh, sw = hw(attrs["strides"], data_format)
+    dh, dw = hw(attrs["dilations"], data_format)
+    eh, ew = _explicit_hw(attrs.get("explicit_paddings"), data_format)
+    tail = f" (op: ...) with input shapes: {shapes}."
+    ho = geometry(x_nhwc[1], f_hw[0], sh, dh, attrs["padding"], eh, opname, tail)[0]
+    wo = geometry(x_nhwc[2], f_hw[1], sw, dw, attrs["padding"], ew, opname, tail)[0]
+    return TensorShape(_from_nhwc([x_nhwc[0], ho, wo, out_ch], data_format))
+
+
+# ---------------------------------------------------------------- graph ops
+
+def _conv_attrs(strides, padding, data_format, dilations, dtype):
+    data_format = check_format(data_format)
+    c = 1 if data_format == "NCHW" else 3
+    padding, explicit = convert_padding(padding)
+    strides = get_sequence(strides, 2, c, "strides")
+    dilations = get_sequence(dilations, 2, c, "dilations")
+    _check_strides(strides, dilations, data_format)
+    return {"T": dtype, "strides": strides, "padding": padding,
+            "explicit_paddings": explicit, "data_format": data_format,
+            "dilations": dilations}
+
+
+def _float(t, param, op_type):
+    if t.dtype not in FLOATS:
+        raise TypeError(f"Value passed to parameter '{param}' has DataType {t.dtype.name} "
+                        f"not in list of allowed values: float16, float32, float64 "
+                        f"(op {op_type!r})")
+
+
+def conv2d(input, filter=None, strides=None, padding=None, use_cudnn_on_gpu=True,  # noqa: A002
+           data_format="NHWC", dilations=(1, 1, 1, 1), name=None, filters=None):
+    """tf.nn.conv2d (op Conv2D): input [N,H,W,C] (or NCHW), filter [KH,KW,C,O]."""
+    if filter is None:
+        filter = filters  # noqa: A001
+    if strides is None or padding is None:
+        raise TypeError("conv2d() missing required arguments 'strides' and 'padding'")
+    with name_scope(name, "Conv2D", [input, filter]) as scope:
+        x = convert_to_tensor(input, name="input")
+        f = convert_to_tensor(filter, name="filter", dtype_hint=x.dtype)
+        _float(x, "input", "Conv2D")
+        if f.dtype != x.dtype:
+            raise TypeError(f"Input 'filter' of 'Conv2D' Op has type {f.dtype.name} that "
+                            f"does not match type {x.dtype.name} of argument 'input'.")
+        attrs = _conv_attrs(strides, padding, data_format, dilations, x.dtype)
+        attrs["use_cudnn_on_gpu"] = bool(use_cudnn_on_gpu)
+        shapes = f"{_q(x.shape)}, {_q(f.shape)}"
+        xd = _to_nhwc(_dims4(x, "input", scope[:-1], "Conv2D", shapes), attrs["data_format"])
+        fd = _dims4(f, "filter", scope[:-1], "Conv2D", shapes)
+        if xd[3] is not None and fd[2] is not None and xd[3] != fd[2]:
+            raise ValueError(f"Dimensions must be equal, but are {xd[3]} and {fd[2]} for "
+                             f"'{scope[:-1]}' (op: 'Conv2D') with input shapes: {shapes}.")
+        out = _conv_out_shape(xd, fd[:2], attrs, scope[:-1], shapes, fd[3])
+        return make_tensor("Conv2D", [x, f], x.dtype, out, attrs, name=scope)
+
+
+def conv2d_backprop_input(input_sizes, filter=None, out_backprop=None, strides=None,  # noqa: A002
+                          padding=None, use_cudnn_on_gpu=True, data_format="NHWC",
+                          dilations=(1, 1, 1, 1), name=None, filters=None):
+    if filter is None:
+        filter = filters  # noqa: A001
+    with name_scope(name, "Conv2DBackpropInput", [input_sizes, filter, out_backprop]) \
+            as scope:
+        sizes = input_sizes if isinstance(input_sizes, Tensor) else convert_to_tensor(
+            input_sizes, dtype=_dt.int32, name="input_sizes")
+        f = convert_to_tensor(filter, name="filter")
+        dy = convert_to_tensor(out_backprop, name="out_backprop", dtype=f.dtype)
+        _float(f, "filter", "Conv2DBackpropInput")
+        attrs = _conv_attrs(strides, padding, data_format, dilations, f.dtype)
+        attrs["use_cudnn_on_gpu"] = bool(use_cudnn_on_gpu)
+        out = shape_from_tensor(sizes)
+        return make_tensor("Conv2DBackpropInput", [sizes, f, dy], f.dtype, out, attrs,
+                           name=scope)
+
+
+def conv2d_backprop_filter(input, filter_sizes, out_backprop, strides, padding,  # noqa: A002
+                           use_cudnn_on_gpu=True, data_format="NHWC",
+                           dilations=(1, 1, 1, 1), name=None):
+    with name_scope(name, "Conv2DBackpropFilter", [input, filter_sizes, out_backprop]) \
+            as scope:
+        x = convert_to_tensor(input, name="input")
+        sizes = filter_sizes if isinstance(filter_sizes, Tensor) else convert_to_tensor(
+            filter_sizes, dtype=_dt.int32, name="filter_sizes")
+        dy = convert_to_tensor(out_backprop, name="out_backprop", dtype=x.dtype)
+        _float(x, "input", "Conv2DBackpropFilter")
+        attrs = _conv_attrs(strides, padding, data_format, dilations, x.dtype)
+        attrs["use_cudnn_on_gpu"] = bool(use_cudnn_on_gpu)
+        return make_tensor("Conv2DBackpropFilter", [x, sizes, dy], x.dtype,
+                           shape_from_tensor(sizes), attrs, name=scope)
+
+
+def conv2d_transpose(value=None, filter=None, output_shape=None, strides=None,  # noqa: A002
+                     padding="SAME", data_format="NHWC", name=None, input=None,  # noqa: A002
+                     filters=None, dilations=None):
+    """tf.nn.conv2d_transpose: the input gradient of conv2d (op Conv2DBackpropInput);
+    filter is [KH, KW, output channels, input channels]."""
+    value = input if value is None else value
+    filter = filters if filter is None else filter  # noqa: A001
+    with name_scope(name, "conv2d_transpose", [value, filter, output_shape]) as scope:
+        x = convert_to_tensor(value, name="value")
+        f = convert_to_tensor(filter, name="filter", dtype_hint=x.dtype)
+        fmt = check_format(data_format)
+        axis = 1 if fmt == "NCHW" else 3
+        if x.shape.ndims is not None and f.shape.ndims == 4 and not \
+                x.shape[axis].is_compatible_with(f.shape[3]):
+            raise ValueError(f"input channels does not match filter's input channels, "
+                             f"{x.shape[axis].value} != {f.shape[3].value}")
+        shp = output_shape if isinstance(output_shape, Tensor) else convert_to_tensor(
+            output_shape, dtype=_dt.int32, name="output_shape")
+        sv = static_ints(shp)
+        if sv is not None:
+            if len(sv) != 4:
+                raise ValueError(f"output_shape must have shape (4,), got ({len(sv)},)")
+            if f.shape.ndims == 4 and not f.shape[2].is_compatible_with(sv[axis]):
+                raise ValueError(f"output_shape does not match filter's output channels, "
+                                 f"{sv[axis]} != {f.shape[2].value}")
+        return conv2d_backprop_input(shp, f, x, strides, padding, data_format=fmt,
+                                     dilations=dilations or (1, 1, 1, 1), name=scope)
+
+
+def depthwise_conv2d_native(input, filter, strides, padding, data_format="NHWC",  # noqa: A002
+                            dilations=(1, 1, 1, 1), name=None):
+    with name_scope(name, "DepthwiseConv2dNative", [input, filter]) as scope:
+        x = convert_to_tensor(input, name="input")
+        f = convert_to_tensor(filter, name="filter", dtype_hint=x.dtype)
+        _float(x, "input", "DepthwiseConv2dNative")
+        attrs = _conv_attrs(strides, padding, data_format, dilations, x.dtype)
+        shapes = f"{_q(x.shape)}, {_q(f.shape)}"
+        xd = _to_nhwc(_dims4(x, "input", scope[:-1], "DepthwiseConv2dNative", shapes),
+                      attrs["data_format"])
+        fd = _dims4(f, "filter", scope[:-1], "DepthwiseConv2dNative", shapes)
+        if xd[3] is not None and fd[2] is not None and xd[3] != fd[2]:
+            raise ValueError(f"Dimensions must be equal, but are {xd[3]} and {fd[2]} for "
+                             f"'{scope[:-1]}' (op: 'DepthwiseConv2dNative') with input "
+                             f"shapes: {shapes}.")
+        ch = None if xd[3] is None and fd[2] is None or fd[3] is None else \
+            (xd[3] or fd[2]) * fd[3]
+        out = _conv_out_shape(xd, fd[:2], attrs, scope[:-1], shapes, ch)
+        return make_tensor("DepthwiseConv2dNative", [x, f], x.dtype, out, attrs, name=scope)
+
+
+def depthwise_conv2d(input, filter, strides, padding, rate=None, name=None,  # noqa: A002
+                     data_format=None, dilations=None):
+    """tf.nn.depthwise_conv2d: filter [KH, KW, C, M] gives C*M output channels."""
+    rate = dilations if rate is None else rate
+    with name_scope(name, "depthwise", [input, filter]) as scope:
+        x = convert_to_tensor(input, name="tensor_in")
+        f = convert_to_tensor(filter, name="filter_in", dtype_hint=x.dtype)
+        fmt = check_format(data_format)
+        rate = [1, 1] if rate is None else list(rate)
+        return depthwise_conv2d_native(x, f, strides, padding, data_format=fmt,
+                                       dilations=get_sequence(rate, 2, 1 if fmt == "NCHW"
+                                                              else 3, "dilations"),
+                                       name=scope)
+
+
+def depthwise_conv2d_native_backprop_input(input_sizes, filter, out_backprop,  # noqa: A002
+                                           strides, padding, data_format="NHWC",
+                                           dilations=(1, 1, 1, 1), name=None):
+    with name_scope(name, "DepthwiseConv2dNativeBackpropInput",
+                    [input_sizes, filter, out_backprop]) as scope:
+        sizes = input_sizes if isinstance(input_sizes, Tensor) else convert_to_tensor(
+            input_sizes, dtype=_dt.int32, name="input_sizes")
+        f = convert_to_tensor(filter, name="filter")
+        dy = convert_to_tensor(out_backprop, name="out_backprop", dtype=f.dtype)
+        attrs = _conv_attrs(strides, padding, data_format, dilations, f.dtype)
+        return make_tensor("DepthwiseConv2dNativeBackpropInput", [sizes, f, dy], f.dtype,
+                           shape_from_tensor(sizes), attrs, name=scope)
+
+
+def depthwise_conv2d_native_backprop_filter(input, filter_sizes, out_backprop,  # noqa: A002
+                                            strides, padding, data_format="NHWC",
+                                            dilations=(1, 1, 1, 1), name=None):
+    with name_scope(name, "DepthwiseConv2dNativeBackpropFilter",
+                    [input, filter_sizes, out_backprop]) as scope:
+        x = convert_to_tensor(input, name="input")
+        sizes = filter_sizes if isinstance(filter_sizes, Tensor) else convert_to_tensor(
+            filter_sizes, dtype=_dt.int32, name="filter_sizes")
+        dy = convert_to_tensor(out_backprop, name="out_backprop", dtype=x.dtype)
+        attrs = _conv_attrs(strides, padding, data_format, dilations, x.dtype)
+        return make_tensor("DepthwiseConv2dNativeBackpropFilter", [x, sizes, dy], x.dtype,
+                           shape_from_tensor(sizes), attrs, name=scope)
+
+
+# ---------------------------------------------------------------- IR helpers
+
+class Geo:
+    """The concrete geometry of one lowering (NHWC view)."""
+
+    def __init__(self, ctx, op, n, h, w, kh, kw):
+        a = op.attrs
+        fmt = a["data_format"]
+        self.nchw = fmt == "NCHW"
+        self.sh, self.sw = hw(a["strides"], fmt)
+        self.dh, self.dw = hw(a["dilations"], fmt)
+        eh, ew = _explicit_hw(a.get("explicit_paddings"), fmt)
+        try:
+            self.ho, self.pt, self.pb = geometry(h, kh, self.sh, self.dh, a["padding"], eh,
+                                                 op.name)
+            self.wo, self.pl, self.pr = geometry(w, kw, self.sw, self.dw, a["padding"], ew,
+                                                 op.name)
+        except ValueError as e:
+            ctx.fail(f"{op.type}: {e}")
+        self.n, self.h, self.w, self.kh, self.kw = n, h, w, kh, kw
+
+
+def to_nhwc(ctx, v, nchw):
+    return ctx.b.emit("transpose", [v], perm=[0, 2, 3, 1]) if nchw else v
+
+
+def from_nhwc(ctx, v, nchw):
+    return ctx.b.emit("transpose", [v], perm=[0, 3, 1, 2]) if nchw else v
+
+
+def tap(ctx, xp, i, j, g, ho=None, wo=None, sh=None, sw=None, dh=None, dw=None):
+    """The strided window slice of tap (i, j): xp[:, i*dh + sh*o, j*dw + sw*p, ...]."""
+    ho = g.ho if ho is None else ho
+    wo = g.wo if wo is None else wo
+    sh = g.sh if sh is None else sh
+    sw = g.sw if sw is None else sw
+    dh = g.dh if dh is None else dh
+    dw = g.dw if dw is None else dw
+    r = xp.type.rank
+    start = [0] * r
+    limit = list(xp.shape)
+    stride = [1] * r
+    start[1], start[2] = i * dh, j * dw
+    limit[1] = i * dh + (ho - 1) * sh + 1 if ho else i * dh
+    limit[2] = j * dw + (wo - 1) * sw + 1 if wo else j * dw
+    stride[1], stride[2] = sh, sw
+    return ctx.b.emit("slice", [xp], start=start, limit=limit, stride=stride)
+
+
+def pad_hw(ctx, x, g, value=0):
+    r = x.type.rank
+    lo, hi = [0] * r, [0] * r
+    lo[1], hi[1], lo[2], hi[2] = g.pt, g.pb, g.pl, g.pr
+    return pad_or_crop(ctx, x, lo, hi, value)
+
+
+def im2col_matmul(ctx, xp, w2, g, ho, wo, sh, sw, dh, dw):
+    """Patches of xp [N, Hp, Wp, C] times w2 [KH*KW*C, O] -> [N, ho, wo, O]."""
+    n, _, _, c = xp.shape
+    o = w2.shape[1]
+    if g.kh == 1 and g.kw == 1 and sh == 1 and sw == 1:
+        cols = tap(ctx, xp, 0, 0, g, ho, wo, sh, sw, dh, dw)
+    else:
+        cols = ctx.b.emit("concatenate", [tap(ctx, xp, i, j, g, ho, wo, sh, sw, dh, dw)
+                                          for i in builtins.range(g.kh)
+                                          for j in builtins.range(g.kw)], axis=3)
+    m = ctx.b.emit("reshape", [cols], shape=[n * ho * wo, g.kh * g.kw * c])
+    out = ctx.b.emit("dot", [m, w2])
+    return ctx.b.emit("reshape", [out], shape=[n, ho, wo, o])
+
+
+def spread_hw(ctx, dy, g):
+    """The output gradient dilated by the strides and padded so that a stride-1
+    correlation with the flipped kernel gives the input gradient."""
+    v = dilate(ctx, dilate(ctx, dy, 1, g.sh), 2, g.sw)
+    lo_h = (g.kh - 1) * g.dh - g.pt
+    lo_w = (g.kw - 1) * g.dw - g.pl
+    hi_h = g.h + (g.kh - 1) * g.dh - lo_h - v.shape[1]
+    hi_w = g.w + (g.kw - 1) * g.dw - lo_w - v.shape[2]
+    r = v.type.rank
+    lo, hi = [0] * r, [0] * r
+    lo[1], hi[1], lo[2], hi[2] = lo_h, hi_h, lo_w, hi_w
+    return pad_or_crop(ctx, v, lo, hi)
+
+
+def _sizes(ctx, v, what):
+    s = [int(d) for d in np.reshape(ctx.const_value(v, what), [-1])]
+    if len(s) != 4:
+        ctx.fail(f"{what} must have 4 elements, got {s}")
+    return s
+
+
+# ---------------------------------------------------------------- lowerings
+
+@lowering("Conv2D")
+def _lower_conv2d(ctx, op, inputs):
+    x, w = inputs
+    nchw = op.attrs["data_format"] == "NCHW"
+    x = to_nhwc(ctx, x, nchw)
+    n, h, wd, c = x.shape
+    kh, kw, ci, o = w.shape
+    if c != ci:
+        ctx.fail(f"input depth must be evenly divisible by filter depth: {c} vs {ci}")
+    g = Geo(ctx, op, n, h, wd, kh, kw)
+    xp = pad_hw(ctx, x, g)
+    w2 = ctx.b.emit("reshape", [w], shape=[kh * kw * c, o])
+    out = im2col_matmul(ctx, xp, w2, g, g.ho, g.wo, g.sh, g.sw, g.dh, g.dw)
+    return [from_nhwc(ctx, out, nchw)]
+
+
+@lowering("Conv2DBackpropInput")
+def _lower_conv2d_backprop_input(ctx, op, inputs):
+    sizes_v, w, dy = inputs
+    nchw = op.attrs["data_format"] == "NCHW"
+    n, h, wd, c = _to_nhwc(_sizes(ctx, sizes_v, "Conv2DBackpropInput input_sizes"),
+                           op.attrs["data_format"])
+    dy = to_nhwc(ctx, dy, nchw)
+    kh, kw, ci, o = w.shape
+    g = Geo(ctx, op, n, h, wd, kh, kw)
+    if ci != c or tuple(dy.shape) != (n, g.ho, g.wo, o):
+        ctx.fail(f"Conv2DBackpropInput: out_backprop shape {list(dy.shape)} doesn't match "
+                 f"input {[n, h, wd, c]} and filter {list(w.shape)} (expected "
+                 f"{[n, g.ho, g.wo, o]})")
+    spread = spread_hw(ctx, dy, g)
+    wf = ctx.b.emit("transpose", [ctx.b.emit("reverse", [w], axes=[0, 1])], perm=[0, 1, 3, 2])
+    w2 = ctx.b.emit("reshape", [wf], shape=[kh * kw * o, c])
+    out = im2col_matmul(ctx, spread, w2, g, h, wd, 1, 1, g.dh, g.dw)
+    return [from_nhwc(ctx, out, nchw)]
+
+
+@lowering("Conv2DBackpropFilter")
+def _lower_conv2d_backprop_filter(ctx, op, inputs):
+    x, sizes_v, dy = inputs
+    nchw = op.attrs["data_format"] == "NCHW"
+    kh, kw, ci, o = _sizes(ctx, sizes_v, "Conv2DBackpropFilter filter_sizes")
+    x = to_nhwc(ctx, x, nchw)
+    dy = to_nhwc(ctx, dy, nchw)
+    n, h, wd, c = x.shape
+    g = Geo(ctx, op, n, h, wd, kh, kw)
+    if ci != c or tuple(dy.shape) != (n, g.ho, g.wo, o):
+        ctx.fail(f"Conv2DBackpropFilter: out_backprop shape {list(dy.shape)} doesn't match "
+                 f"input {list(x.shape)} and filter {[kh, kw, ci, o]}")
+    xp = pad_hw(ctx, x, g)
+    cols = ctx.b.emit("concatenate", [tap(ctx, xp, i, j, g) for i in builtins.range(kh)
+                                      for j in builtins.range(kw)], axis=3)
+    rows = n * g.ho * g.wo
+    m = ctx.b.emit("reshape", [cols], shape=[rows, kh * kw * c])
+    d2 = ctx.b.emit("reshape", [dy], shape=[rows, o])
+    out = ctx.b.emit("dot", [m, d2], transpose_a=True)
+    return [ctx.b.emit("reshape", [out], shape=[kh, kw, c, o])]
+
+
+def _depthwise_taps(ctx, src, f, g, ho, wo, sh, sw, c, m):
+    """sum over taps of src's window slice [N,ho,wo,C] times f[i, j] [C, M]
+    -> [N, ho, wo, C, M]."""
+    acc = None
+    n = src.shape[0]
+    shape5 = [n, ho, wo, c, m]
+    for i in builtins.range(g.kh):
+        for j in builtins.range(g.kw):
+            s = tap(ctx, src, i, j, g, ho, wo, sh, sw)
+            if s.type.rank == 4:
+                s = ctx.b.emit("broadcast", [s], shape=shape5, dims=[0, 1, 2, 3])
+            fij = ctx.b.emit("reshape", [ctx.b.emit("slice", [f], start=[i, j, 0, 0],
+                                                     limit=[i + 1, j + 1, c, m],
+                                                     stride=[1, 1, 1, 1])], shape=[c, m])
+            t = ctx.b.emit("mul", [s, ctx.b.emit("broadcast", [fij], shape=shape5,
+                                                  dims=[3, 4])])
+            acc = t if acc is None else ctx.b.emit("add", [acc, t])
+    return acc
+
+
+@lowering("DepthwiseConv2dNative")
+def _lower_depthwise(ctx, op, inputs):
+    x, f = inputs
+    nchw = op.attrs["data_format"] == "NCHW"
+    x = to_nhwc(ctx, x, nchw)
+    n, h, wd, c = x.shape
+    kh, kw, ci, m = f.shape
+    if c != ci:
+        ctx.fail(f"input depth {c} doesn't match the filter's input depth {ci}")
+    g = Geo(ctx, op, n, h, wd, kh, kw)
+    xp = pad_hw(ctx, x, g)
+    out = _depthwise_taps(ctx, xp, f, g, g.ho, g.wo, g.sh, g.sw, c, m)
+    out = ctx.b.emit("reshape", [out], shape=[n, g.ho, g.wo, c * m])
+    return [from_nhwc(ctx, out, nchw)]
+
+
+@lowering("DepthwiseConv2dNativeBackpropInput")
+def _lower_depthwise_backprop_input(ctx, op, inputs):
+    sizes_v, f, dy = inputs
+    nchw = op.attrs["data_format"] == "NCHW"
+    n, h, wd, c = _to_nhwc(_sizes(ctx, sizes_v, "input_sizes"), op.attrs["data_format"])
+    kh, kw, ci, m = f.shape
+    dy = to_nhwc(ctx, dy, nchw)
+    g = Geo(ctx, op, n, h, wd, kh, kw)
+    if ci != c or tuple(dy.shape) != (n, g.ho, g.wo, c * m):
+        ctx.fail(f"DepthwiseConv2dNativeBackpropInput: out_backprop shape {list(dy.shape)} "
+                 f"doesn't match input {[n, h, wd, c]} and filter {list(f.shape)}")
+    dy5 = ctx.b.emit("reshape", [dy], shape=[n, g.ho, g.wo, c, m])
+    spread = spread_hw(ctx, dy5, g)
+    ff = ctx.b.emit("reverse", [f], axes=[0, 1])
+    acc = _depthwise_taps(ctx, spread, ff, g, h, wd, 1, 1, c, m)
+    out = ctx.b.emit("reduce", [acc], kind="sum", axes=[4]) if m > 1 else \
+        ctx.b.emit("reshape", [acc], shape=[n, h, wd, c])
+    return [from_nhwc(ctx, out, nchw)]
+
+
+@lowering("DepthwiseConv2dNativeBackpropFilter")
+def _lower_depthwise_backprop_filter(ctx, op, inputs):
+    x, sizes_v, dy = inputs
+    nchw = op.attrs["data_format"] == "NCHW"
+    kh, kw, ci, m = _sizes(ctx, sizes_v, "filter_sizes")
+    x = to_nhwc(ctx, x, nchw)
+    dy = to_nhwc(ctx, dy, nchw)
+    n, h, wd, c = x.shape
+    g = Geo(ctx, op, n, h, wd, kh, kw)
+    if ci != c or tuple(dy.shape) != (n, g.ho, g.wo, c * m):
+        ctx.fail(f"DepthwiseConv2dNativeBackpropFilter: out_backprop shape "
+                 f"{list(dy.shape)} doesn't match input {list(x.shape)} and filter "
+                 f"{[kh, kw, ci, m]}")
+    xp = pad_hw(ctx, x, g)
+    shape5 = [n, g.ho, g.wo, c, m]
+    dy5 = ctx.b.emit("reshape", [dy], shape=shape5)
+    taps = []
+    for i in builtins.range(kh):
+        for j in builtins.range(kw):
+            s = ctx.b.emit("broadcast", [tap(ctx, xp, i, j, g)], shape=shape5,
+                           dims=[0, 1, 2, 3])
+            t = ctx.b.emit("reduce", [ctx.b.emit("mul", [s, dy5])], kind="sum",
+                           axes=[0, 1, 2])
+            taps.append(ctx.b.emit("reshape", [t], shape=[1, c, m]))
+    out = ctx.b.emit("concatenate", taps, axis=0)
+    return [ctx.b.emit("reshape", [out], shape=[kh, kw, c, m])]

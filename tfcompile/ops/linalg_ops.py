@@ -1,0 +1,567 @@
+"""Matrix ops: diagonals and bands, eye, trace, matrix_inverse,
+matrix_determinant, matrix_solve, matrix_triangular_solve, cholesky, logdet,
+norm; and the names of the `tf.linalg` namespace.
+
+The factorizations are unrolled over the (static) matrix size: Gauss-Jordan
+elimination with partial pivoting (inverse, solve, determinant) and a
+column-by-column Cholesky, each step a few IR ops over the whole batch. The
+IR grows with n, so they are meant for small matrices (up to about 32 x 32).
+A singular matrix gives inf/NaN in the inverse and solve (TF raises an error
+at run time instead) and exactly 0 as determinant.
+"""
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ..graph import Tensor, name_scope
+from ..tensor_shape import TensorShape
+from .array_ops import matrix_transpose, ones, zeros
+from .constant_op import convert_to_tensor
+from .einsum_ops import einsum
+from .manip_ops import slice_axis
+from .math_ops import matmul
+from .op_util import make_tensor
+from .registry import lowering
+
+_FLOATS = (_dt.float32, _dt.float64)
+
+
+def _float_input(x, op_type, name="input"):
+    x = convert_to_tensor(x, name=name)
+    if x.dtype not in _FLOATS:
+        raise TypeError(f"Value passed to parameter '{name}' has DataType {x.dtype.name} "
+                        f"not in list of allowed values: float32, float64 (op {op_type!r})")
+    return x
+
+
+def _q(shape):
+    if shape.ndims is None:
+        return "?"
+    return "[" + ",".join("?" if d is None else str(d) for d in shape.as_list()) + "]"
+
+
+def _square(x, op_type, scope):
+    s = x.shape
+    if s.ndims is None:
+        return
+    if s.ndims < 2:
+        raise ValueError(f"Shape must be at least rank 2 but is rank {s.ndims} for "
+                         f"'{scope}' (op: '{op_type}') with input shapes: {_q(s)}.")
+    a, b = s[-2].value, s[-1].value
+    if a is not None and b is not None and a != b:
+        raise ValueError(f"Dimensions must be equal, but are {a} and {b} for '{scope}' "
+                         f"(op: '{op_type}') with input shapes: {_q(s)}.")
+
+
+# ---------------------------------------------------------------- IR helpers
+
+def _batch(ctx, x):
+    """[..., m, n] -> ([B, m, n], the batch dims)."""
+    lead = x.shape[:-2]
+    b = int(np.prod(lead, dtype=np.int64))
+    return ctx.b.emit("reshape", [x], shape=[b] + list(x.shape[-2:])), lead
+
+
+def _col(ctx, m, k):
+    """m[:, :, k] of [B, n, w] -> [B, n]."""
+    bsz, n, _ = m.shape
+    return ctx.b.emit("reshape", [slice_axis(ctx, m, 2, k, k + 1)], shape=[bsz, n])
+
+
+def _row(ctx, m, k):
+    bsz, _, w = m.shape
+    return ctx.b.emit("reshape", [slice_axis(ctx, m, 1, k, k + 1)], shape=[bsz, w])
+
+
+def gauss_jordan(ctx, a, rhs, safe_pivots=False):
+    """Reduces [a | rhs] ([B, n, n] and [B, n, m]) with partial pivoting.
+
+    Returns (the reduced rhs = a^-1 rhs, det(a) [B])."""
+    bsz, n, _ = a.shape
+    dt = a.dtype
+    m = ctx.b.emit("concatenate", [a, rhs], axis=2) if rhs.shape[2] else a
+    w = m.shape[2]
+    det = ctx.scalar(1, dt, (bsz,))
+    rows = ctx.b.emit("iota", [], shape=[bsz, n], dtype="i32", dim=1)
+    base = ctx.b.emit("mul", [ctx.b.emit("iota", [], shape=[bsz, n], dtype="i32", dim=0),
+                              ctx.scalar(n, "i32", (bsz, n))])
+    for k in builtins.range(n):
+        col = ctx.b.emit("abs", [slice_axis(ctx, _col(ctx, m, k), 1, k, n)])
+        p = ctx.b.emit("add", [ctx.b.emit("argmax", [col], axis=1, dtype="i32"),
+                               ctx.scalar(k, "i32", (bsz,))])
+        if k < n - 1:   # swap rows k and p (a gather of the flattened batch)
+            pb = ctx.b.emit("broadcast", [p], shape=[bsz, n], dims=[0])
+            kk = ctx.scalar(k, "i32", (bsz, n))
+            perm = ctx.b.emit("select", [ctx.b.emit("eq", [rows, kk]), pb, ctx.b.emit(
+                "select", [ctx.b.emit("eq", [rows, pb]), kk, rows])])
+            flat = ctx.b.emit("reshape", [m], shape=[bsz * n, w])
+            m = ctx.b.emit("gather", [flat, ctx.b.emit("add", [base, perm])], axis=0)
+            swapped = ctx.b.emit("ne", [p, ctx.scalar(k, "i32", (bsz,))])
+            det = ctx.b.emit("select", [swapped, ctx.b.emit("neg", [det]), det])
+        prow = _row(ctx, m, k)
+        piv = ctx.b.emit("reshape", [slice_axis(ctx, prow, 1, k, k + 1)], shape=[bsz])
+        det = ctx.b.emit("mul", [det, piv])
+        if safe_pivots:   # a zero pivot means a zero column below: det is 0 already
+            zero = ctx.b.emit("eq", [piv, ctx.scalar(0, dt, (bsz,))])
+            piv = ctx.b.emit("select", [zero, ctx.scalar(1, dt, (bsz,)), piv])
+        r = ctx.b.emit("div", [prow, ctx.b.emit("broadcast", [piv], shape=[bsz, w],
+                                                 dims=[0])])
+        f = ctx.b.emit("broadcast", [_col(ctx, m, k)], shape=[bsz, n, w], dims=[0, 1])
+        rb = ctx.b.emit("broadcast", [r], shape=[bsz, n, w], dims=[0, 2])
+        upd = ctx.b.emit("sub", [m, ctx.b.emit("mul", [f, rb])])
+        is_k = ctx.b.emit("broadcast", [ctx.b.emit("eq", [rows, ctx.scalar(k, "i32", (bsz, n))])],
+                          shape=[bsz, n, w], dims=[0, 1])
+        m = ctx.b.emit("select", [is_k, rb, upd])
+    out = ctx.b.emit("slice", [m], start=[0, 0, n], limit=[bsz, n, w], stride=[1, 1, 1])
+    return out, det
+
+
+def _eye_ir(ctx, bsz, n, dt):
+    i = ctx.b.emit("iota", [], shape=[bsz, n, n], dtype="i32", dim=1)
+    j = ctx.b.emit("iota", [], shape=[bsz, n, n], dtype="i32", dim=2)
+    return ctx.convert(ctx.b.emit("eq", [i, j]), dt)
+
+
+def _adjoint_ir(ctx, x):
+    r = x.type.rank
+    return ctx.b.emit("transpose", [x], perm=list(builtins.range(r - 2)) + [r - 1, r - 2])
+
+
+# ---------------------------------------------------------------- inverse / det / solve
+
+def matrix_inverse(input, adjoint=False, name=None):  # noqa: A002
+    with name_scope(name, "MatrixInverse", [input]) as scope:
+        x = _float_input(input, "MatrixInverse")
+        _square(x, "MatrixInverse", scope[:-1])
+        return make_tensor("MatrixInverse", [x], x.dtype, x.shape,
+                           {"adjoint": bool(adjoint), "T": x.dtype}, name=scope)
+
+
+@lowering("MatrixInverse")
+def _lower_inverse(ctx, op, inputs):
+    (x,) = inputs
+    if x.type.rank < 2 or x.shape[-1] != x.shape[-2]:
+        ctx.fail(f"Input matrix must be square, got shape {list(x.shape)}")
+    a, lead = _batch(ctx, x)
+    if op.attrs["adjoint"]:
+        a = _adjoint_ir(ctx, a)
+    bsz, n, _ = a.shape
+    inv, _ = gauss_jordan(ctx, a, _eye_ir(ctx, bsz, n, a.dtype))
+    return [ctx.b.emit("reshape", [inv], shape=x.shape)]
+
+
+def matrix_determinant(input, name=None):  # noqa: A002
+    with name_scope(name, "MatrixDeterminant", [input]) as scope:
+        x = _float_input(input, "MatrixDeterminant")
+        _square(x, "MatrixDeterminant", scope[:-1])
+        out = TensorShape(None) if x.shape.ndims is None else TensorShape(
+            x.shape.as_list()[:-2])
+        return make_tensor("MatrixDeterminant", [x], x.dtype, out, {"T": x.dtype}, name=scope)
+
+
+@lowering("MatrixDeterminant")
+def _lower_det(ctx, op, inputs):
+    (x,) = inputs
+    if x.type.rank < 2 or x.shape[-1] != x.shape[-2]:
+        ctx.fail(f"Input matrix must be square, got shape {list(x.shape)}")
+    a, lead = _batch(ctx, x)
+    bsz, n, _ = a.shape
+    _, det = gauss_jordan(ctx, a, ctx.scalar(0, a.dtype, (bsz, n, 0)), safe_pivots=True)
+    return [ctx.b.emit("reshape", [det], shape=lead)]
+
+
+def matrix_solve(matrix, rhs, adjoint=False, name=None):
+    with name_scope(name, "MatrixSolve", [matrix, rhs]) as scope:
+        a = _float_input(matrix, "MatrixSolve", "matrix")
+        b = convert_to_tensor(rhs, name="rhs", dtype=a.dtype)
+        _square(a, "MatrixSolve", scope[:-1])
+        out = _solve_shape(a, b, "MatrixSolve", scope[:-1])
+        return make_tensor("MatrixSolve", [a, b], a.dtype, out,
+                           {"adjoint": bool(adjoint), "T": a.dtype}, name=scope)
+
+
+def _solve_shape(a, b, op_type, opname):
+    if a.shape.ndims is None or b.shape.ndims is None:
+        return b.shape
+    if b.shape.ndims != a.shape.ndims:
+        raise ValueError(f"Shape must be rank {a.shape.ndims} but is rank {b.shape.ndims} "
+                         f"for '{opname}' (op: '{op_type}') with input shapes: "
+                         f"{_q(a.shape)}, {_q(b.shape)}.")
+    n, m = a.shape[-1].value, b.shape[-2].value
+    if n is not None and m is not None and n != m:
+        raise ValueError(f"Dimensions must be equal, but are {n} and {m} for '{opname}' "
+                         f"(op: '{op_type}') with input shapes: {_q(a.shape)}, "
+                         f"{_q(b.shape)}.")
+    return TensorShape(a.shape.as_list()[:-2]).merge_with(
+        TensorShape(b.shape.as_list()[:-2])).concatenate(b.shape.as_list()[-2:])
+
+
+def _solve_inputs(ctx, a, b):
+    if a.shape[:-2] != b.shape[:-2] or a.shape[-1] != b.shape[-2]:
+        ctx.fail(f"Input matrix and right-hand side must have matching batch and row "
+                 f"dimensions, got {list(a.shape)} and {list(b.shape)}")
+    a3, lead = _batch(ctx, a)
+    b3 = ctx.b.emit("reshape", [b], shape=[a3.shape[0]] + list(b.shape[-2:]))
+    return a3, b3
+
+
+@lowering("MatrixSolve")
+def _lower_solve(ctx, op, inputs):
+    a, b = inputs
+    a3, b3 = _solve_inputs(ctx, a, b)
+    if op.attrs["adjoint"]:
+        a3 = _adjoint_ir(ctx, a3)
+    x, _ = gauss_jordan(ctx, a3, b3)
+    return [ctx.b.emit("reshape", [x], shape=b.shape)]
+
+
+def matrix_triangular_solve(matrix, rhs, lower=True, adjoint=False, name=None):
+    with name_scope(name, "MatrixTriangularSolve", [matrix, rhs]) as scope:
+        a = _float_input(matrix, "MatrixTriangularSolve", "matrix")
+        b = convert_to_tensor(rhs, name="rhs", dtype=a.dtype)
+        _square(a, "MatrixTriangularSolve", scope[:-1])
+        out = _solve_shape(a, b, "MatrixTriangularSolve", scope[:-1])
+        return make_tensor("MatrixTriangularSolve", [a, b], a.dtype, out,
+                           {"lower": bool(lower), "adjoint": bool(adjoint), "T": a.dtype},
+                           name=scope)
+
+
+@lowering("MatrixTriangularSolve")
+def _lower_tri_solve(ctx, op, inputs):
+    a, b = inputs
+    a3, b3 = _solve_inputs(ctx, a, b)
+    lower = op.attrs["lower"]
+    if op.attrs["adjoint"]:   # the adjoint of a lower matrix is upper
+        a3 = _adjoint_ir(ctx, a3)
+        lower = not lower
+    bsz, n, _ = a3.shape
+    m = b3.shape[2]
+    xs = {}
+    order = builtins.range(n) if lower else builtins.range(n - 1, -1, -1)
+    for i in order:   # substitution, one row of the solution per step
+        rhs = _row(ctx, b3, i)
+        done = sorted(xs)
+        if done:
+            arow = ctx.b.emit("reshape", [slice_axis(ctx, _row(ctx, a3, i), 1, done[0],
+                                                     done[-1] + 1)],
+                              shape=[bsz, 1, len(done)])
+            xm = ctx.b.emit("concatenate", [xs[j] for j in done], axis=1)
+            rhs = ctx.b.emit("sub", [rhs, ctx.b.emit("reshape", [
+                ctx.b.emit("dot", [arow, xm])], shape=[bsz, m])])
+        d = ctx.b.emit("reshape", [slice_axis(ctx, _row(ctx, a3, i), 1, i, i + 1)],
+                       shape=[bsz])
+        xi = ctx.b.emit("div", [rhs, ctx.b.emit("broadcast", [d], shape=[bsz, m], dims=[0])])
+        xs[i] = ctx.b.emit("reshape", [xi], shape=[bsz, 1, m])
+    if not n:
+        return [b]
+    x = ctx.b.emit("concatenate", [xs[j] for j in builtins.range(n)], axis=1)
+    return [ctx.b.emit("reshape", [x], shape=b.shape)]
+
+
+# ---------------------------------------------------------------- cholesky
+
+def cholesky(input, name=None):  # noqa: A002
+    with name_scope(name, "Cholesky", [input]) as scope:
+        x = _float_input(input, "Cholesky")
+        _square(x, "Cholesky", scope[:-1])
+        return make_tensor("Cholesky", [x], x.dtype, x.shape, {"T": x.dtype}, name=scope)
+
+
+@lowering("Cholesky")
+def _lower_cholesky(ctx, op, inputs):
+    (x,) = inputs
+    if x.type.rank < 2 or x.shape[-1] != x.shape[-2]:
+        ctx.fail(f"Input matrix must be square, got shape {list(x.shape)}")
+    a, _ = _batch(ctx, x)
+    bsz, n, _ = a.shape
+    dt = a.dtype
+    if not n:
+        return [x]
+    rows = ctx.b.emit("iota", [], shape=[bsz, n], dtype="i32", dim=1)
+    cols = []   # columns of L so far, each [B, n, 1]
+    for j in builtins.range(n):   # only the lower triangle of a is read, as TF
+        v = _col(ctx, a, j)
+        if cols:
+            lm = ctx.b.emit("concatenate", cols, axis=2) if len(cols) > 1 else cols[0]
+            lj = ctx.b.emit("reshape", [slice_axis(ctx, lm, 1, j, j + 1)], shape=[bsz, j, 1])
+            v = ctx.b.emit("sub", [v, ctx.b.emit("reshape", [ctx.b.emit("dot", [lm, lj])],
+                                                 shape=[bsz, n])])
+        d = ctx.b.emit("sqrt", [ctx.b.emit("reshape", [slice_axis(ctx, v, 1, j, j + 1)],
+                                           shape=[bsz])])
+        c = ctx.b.emit("div", [v, ctx.b.emit("broadcast", [d], shape=[bsz, n], dims=[0])])
+        below = ctx.b.emit("ge", [rows, ctx.scalar(j, "i32", (bsz, n))])
+        c = ctx.b.emit("select", [below, c, ctx.scalar(0, dt, (bsz, n))])
+        cols.append(ctx.b.emit("reshape", [c], shape=[bsz, n, 1]))
+    out = ctx.b.emit("concatenate", cols, axis=2) if n > 1 else cols[0]
+    return [ctx.b.emit("reshape", [out], shape=x.shape)]
+
+
+def logdet(matrix, name=None):
+    """log(det(matrix)) of a Hermitian positive-definite matrix, via cholesky."""
+    from .math_ops import log, multiply, reduce_sum
+    with name_scope(name, "logdet", [matrix]):
+        chol = cholesky(matrix)
+        return multiply(2.0, reduce_sum(log(matrix_diag_part(chol)), axis=[-1]))
+
+
+# ---------------------------------------------------------------- diagonals and bands
+
+def matrix_diag(diagonal, name="diag", k=0, num_rows=-1, num_cols=-1, padding_value=0):
+    if k != 0 or num_rows != -1 or num_cols != -1 or padding_value != 0:
+        raise NotImplementedError("matrix_diag: only the main diagonal is supported")
+    with name_scope(name, "MatrixDiag", [diagonal]) as scope:
+        d = convert_to_tensor(diagonal, name="diagonal")
+        out = TensorShape(None)
+        if d.shape.ndims is not None:
+            if d.shape.ndims < 1:
+                raise ValueError(f"Shape must be at least rank 1 but is rank 0 for "
+                                 f"'{scope[:-1]}' (op: 'MatrixDiag')")
+            out = TensorShape(d.shape.as_list() + [d.shape[-1].value])
+        return make_tensor("MatrixDiag", [d], d.dtype, out, {"T": d.dtype}, name=scope)
+
+
+@lowering("MatrixDiag")
+def _lower_matrix_diag(ctx, op, inputs):
+    (d,) = inputs
+    r = d.type.rank
+    n = d.shape[-1]
+    shape = list(d.shape) + [n]
+    db = ctx.b.emit("broadcast", [d], shape=shape, dims=list(builtins.range(r)))
+    eye = ctx.b.emit("eq", [ctx.b.emit("iota", [], shape=shape, dtype="i32", dim=r - 1),
+                            ctx.b.emit("iota", [], shape=shape, dtype="i32", dim=r)])
+    zero = ctx.scalar(False if d.dtype == "bool" else 0, d.dtype, shape)
+    return [ctx.b.emit("select", [eye, db, zero])]
+
+
+def matrix_diag_part(input, name="diag_part", k=0, padding_value=0):  # noqa: A002
+    if k != 0:
+        raise NotImplementedError("matrix_diag_part: only the main diagonal is supported")
+    with name_scope(name, "MatrixDiagPart", [input]) as scope:
+        x = convert_to_tensor(input, name="input")
+        out = TensorShape(None)
+        if x.shape.ndims is not None:
+            if x.shape.ndims < 2:
+                raise ValueError(f"Shape must be at least rank 2 but is rank "
+                                 f"{x.shape.ndims} for '{scope[:-1]}' (op: 'MatrixDiagPart')")
+            d = x.shape.as_list()
+            m = None if d[-1] is None or d[-2] is None else builtins.min(d[-1], d[-2])
+            out = TensorShape(d[:-2] + [m])
+        return make_tensor("MatrixDiagPart", [x], x.dtype, out, {"T": x.dtype}, name=scope)
+
+
+def diag_part_ir(ctx, x):
+    """x[..., i, i] of [..., m, n] -> [..., min(m, n)] (a strided slice of the
+    flattened matrices)."""
+    m, n = x.shape[-2:]
+    lead = list(x.shape[:-2])
+    k = builtins.min(m, n)
+    flat = ctx.b.emit("reshape", [x], shape=lead + [m * n])
+    if k == 0:
+        return ctx.scalar(0 if x.dtype != "bool" else False, x.dtype, tuple(lead) + (0,))
+    return slice_axis(ctx, flat, len(lead), 0, (k - 1) * (n + 1) + 1, n + 1)
+
+
+@lowering("MatrixDiagPart")
+def _lower_matrix_diag_part(ctx, op, inputs):
+    return [diag_part_ir(ctx, inputs[0])]
+
+
+def matrix_set_diag(input, diagonal, name="set_diag", k=0):  # noqa: A002
+    if k != 0:
+        raise NotImplementedError("matrix_set_diag: only the main diagonal is supported")
+    with name_scope(name, "MatrixSetDiag", [input, diagonal]) as scope:
+        x = convert_to_tensor(input, name="input")
+        d = convert_to_tensor(diagonal, name="diagonal", dtype=x.dtype)
+        if x.shape.ndims is not None and d.shape.ndims is not None:
+            dims = x.shape.as_list()
+            m = None if None in dims[-2:] else builtins.min(dims[-2:])
+            if not TensorShape(dims[:-2] + [m]).is_compatible_with(d.shape):
+                raise ValueError(f"Shapes must be compatible: diagonal {_q(d.shape)} for "
+                                 f"input {_q(x.shape)} in '{scope[:-1]}' (op: "
+                                 "'MatrixSetDiag')")
+        return make_tensor("MatrixSetDiag", [x, d], x.dtype, x.shape, {"T": x.dtype},
+                           name=scope)
+
+
+@lowering("MatrixSetDiag")
+def _lower_matrix_set_diag(ctx, op, inputs):
+    x, d = inputs
+    r = x.type.rank
+    m, n = x.shape[-2:]
+    k = builtins.min(m, n)
+    if tuple(d.shape) != tuple(x.shape[:-2]) + (k,):
+        ctx.fail(f"diagonal must have shape {list(x.shape[:-2]) + [k]}, got {list(d.shape)}")
+    i = ctx.b.emit("iota", [], shape=x.shape, dtype="i32", dim=r - 2)
+    j = ctx.b.emit("iota", [], shape=x.shape, dtype="i32", dim=r - 1)
+    on = ctx.b.emit("eq", [i, j])
+    # row i of the result takes d[..., i]: pad d out to m along its last axis
+    dm = ctx.b.emit("pad", [d], low=[0] * (r - 1), high=[0] * (r - 2) + [m - k],
+                    value=False if d.dtype == "bool" else 0) if m > k else d
+    db = ctx.b.emit("broadcast", [dm], shape=x.shape, dims=list(builtins.range(r - 1)))
+    return [ctx.b.emit("select", [on, db, x])]
+
+
+def matrix_band_part(input, num_lower, num_upper, name=None):  # noqa: A002
+    with name_scope(name, "MatrixBandPart", [input, num_lower, num_upper]) as scope:
+        x = convert_to_tensor(input, name="input")
+        lo = convert_to_tensor(num_lower, dtype=_dt.int64, name="num_lower") \
+            if not isinstance(num_lower, Tensor) else num_lower
+        hi = convert_to_tensor(num_upper, dtype=lo.dtype, name="num_upper") \
+            if not isinstance(num_upper, Tensor) else num_upper
+        return make_tensor("MatrixBandPart", [x, lo, hi], x.dtype, x.shape,
+                           {"T": x.dtype, "Tindex": lo.dtype}, name=scope)
+
+
+@lowering("MatrixBandPart")
+def _lower_band_part(ctx, op, inputs):
+    x, lo_v, hi_v = inputs
+    lo = int(ctx.const_value(lo_v, "band_part num_lower"))
+    hi = int(ctx.const_value(hi_v, "band_part num_upper"))
+    r = x.type.rank
+    i = ctx.b.emit("iota", [], shape=x.shape, dtype="i64", dim=r - 2)
+    j = ctx.b.emit("iota", [], shape=x.shape, dtype="i64", dim=r - 1)
+    d = ctx.b.emit("sub", [i, j])
+    keep = ctx.scalar(True, "bool", x.shape)
+    if lo >= 0:
+        keep = ctx.b.emit("le", [d, ctx.scalar(lo, "i64", x.shape)])
+    if hi >= 0:
+        keep = ctx.b.emit("and", [keep, ctx.b.emit("ge", [d, ctx.scalar(-hi, "i64", x.shape)])])
+    zero = ctx.scalar(False if x.dtype == "bool" else 0, x.dtype, x.shape)
+    return [ctx.b.emit("select", [keep, x, zero])]
+
+
+def diag(diagonal, name=None):
+    """tf.diag: a tensor of rank 2k with `diagonal` (rank k) on its diagonal."""
+    with name_scope(name, "Diag", [diagonal]) as scope:
+        d = convert_to_tensor(diagonal, name="diagonal")
+        out = TensorShape(None)
+        if d.shape.ndims is not None:
+            if d.shape.ndims < 1:
+                raise ValueError(f"Shape must be at least rank 1 but is rank 0 for "
+                                 f"'{scope[:-1]}' (op: 'Diag')")
+            out = TensorShape(d.shape.as_list() * 2)
+        return make_tensor("Diag", [d], d.dtype, out, {"T": d.dtype}, name=scope)
+
+
+@lowering("Diag")
+def _lower_diag(ctx, op, inputs):
+    (d,) = inputs
+    n = d.type.size
+    flat = ctx.b.emit("reshape", [d], shape=[n])
+    sq = _lower_matrix_diag(ctx, op, [flat])[0]
+    return [ctx.b.emit("reshape", [sq], shape=list(d.shape) * 2)]
+
+
+def diag_part(input, name=None):  # noqa: A002
+    with name_scope(name, "DiagPart", [input]) as scope:
+        x = convert_to_tensor(input, name="input")
+        out = TensorShape(None)
+        if x.shape.ndims is not None:
+            r = x.shape.ndims
+            if r % 2 or r == 0:
+                raise ValueError(f"Input must have even rank, got rank {r} for "
+                                 f"'{scope[:-1]}' (op: 'DiagPart')")
+            d = x.shape.as_list()
+            half = []
+            for a, b in zip(d[:r // 2], d[r // 2:]):
+                if a is not None and b is not None and a != b:
+                    raise ValueError(f"Dimensions must be equal, but are {a} and {b} for "
+                                     f"'{scope[:-1]}' (op: 'DiagPart')")
+                half.append(a if a is not None else b)
+            out = TensorShape(half)
+        return make_tensor("DiagPart", [x], x.dtype, out, {"T": x.dtype}, name=scope)
+
+
+@lowering("DiagPart")
+def _lower_diag_part(ctx, op, inputs):
+    (x,) = inputs
+    r = x.type.rank
+    half = x.shape[:r // 2]
+    if r % 2 or half != x.shape[r // 2:]:
+        ctx.fail(f"Invalid shape {list(x.shape)}: dimensions must come in equal pairs")
+    n = int(np.prod(half, dtype=np.int64))
+    sq = ctx.b.emit("reshape", [x], shape=[n, n])
+    return [ctx.b.emit("reshape", [diag_part_ir(ctx, sq)], shape=half)]
+
+
+def trace(x, name=None):
+    from .math_ops import reduce_sum
+    with name_scope(name, "Trace", [x]) as scope:
+        x = convert_to_tensor(x, name="x")
+        return reduce_sum(matrix_diag_part(x), [-1], name=scope)
+
+
+def eye(num_rows, num_columns=None, batch_shape=None, dtype=_dt.float32, name=None):
+    from .array_ops import concat
+    from .math_ops import minimum
+    with name_scope(name, "eye", [num_rows, num_columns, batch_shape]):
+        is_square = num_columns is None
+        batch_shape = [] if batch_shape is None else batch_shape
+        num_columns = num_rows if num_columns is None else num_columns
+        if isinstance(num_rows, Tensor) or isinstance(num_columns, Tensor):
+            diag_size = minimum(num_rows, num_columns)
+        else:
+            if not isinstance(num_rows, (int, np.integer)) or not isinstance(
+                    num_columns, (int, np.integer)):
+                raise TypeError("num_rows and num_columns must be positive integer values.")
+            is_square = num_rows == num_columns
+            diag_size = int(builtins.min(num_rows, num_columns))
+        if isinstance(batch_shape, Tensor) or isinstance(diag_size, Tensor):
+            batch_shape = convert_to_tensor(batch_shape, name="shape", dtype=_dt.int32)
+            diag_shape = concat((batch_shape, [diag_size]), axis=0)
+            if not is_square:
+                shape = concat((batch_shape, [num_rows, num_columns]), axis=0)
+        else:
+            batch_shape = [int(d) for d in batch_shape]
+            diag_shape = batch_shape + [diag_size]
+            if not is_square:
+                shape = batch_shape + [num_rows, num_columns]
+        diag_ones = ones(diag_shape, dtype=dtype)
+        if is_square:
+            return matrix_diag(diag_ones)
+        return matrix_set_diag(zeros(shape, dtype=dtype), diag_ones)
+
+
+def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None,  # noqa: A002
+         keep_dims=None):
+    """tf.norm for vectors (ord 1, 2, inf, euclidean) and the Frobenius norm."""
+    from .math_ops import abs as _abs, reduce_max, reduce_sum, sqrt
+    keepdims = bool(keep_dims if keep_dims is not None else keepdims)
+    with name_scope(name, "norm", [tensor]):
+        x = convert_to_tensor(tensor)
+        if ord in ("euclidean", "fro", 2, 2.0):
+            return sqrt(reduce_sum(x * x, axis, keepdims=keepdims))
+        if ord in (1, 1.0):
+            return reduce_sum(_abs(x), axis, keepdims=keepdims)
+        if ord == np.inf:
+            return reduce_max(_abs(x), axis, keepdims=keepdims)
+        raise ValueError(f"norm: ord {ord!r} is not supported (use 1, 2, np.inf, "
+                         "'euclidean' or 'fro')")
+
+
+# ---------------------------------------------------------------- tf.linalg names
+
+def adjoint(matrix, name=None):
+    with name_scope(name, "adjoint", [matrix]):
+        return matrix_transpose(matrix)
+
+
+def _namespace():
+    """The `tf.linalg` module of TF 1.15 (the names this library has)."""
+    import types
+    m = types.ModuleType("tfcompile.linalg", "Linear algebra: tf.linalg.")
+    names = dict(
+        adjoint=adjoint, band_part=matrix_band_part, cholesky=cholesky, det=matrix_determinant,
+        diag=matrix_diag, diag_part=matrix_diag_part, einsum=einsum, eye=eye,
+        inv=matrix_inverse, logdet=logdet, matmul=matmul, norm=norm, set_diag=matrix_set_diag,
+        solve=matrix_solve, tensor_diag=diag, tensor_diag_part=diag_part, trace=trace,
+        transpose=matrix_transpose, triangular_solve=matrix_triangular_solve)
+    for k, v in names.items():
+        setattr(m, k, v)
+    return m
+
+
+linalg = _namespace()
