@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import llvmlite.ir as ir
 
-from .llvm_util import (F64, I1, I64, const, declare, int_max, int_min,
+from .llvm_util import (I1, I64, const, declare, int_max, int_min,
                         intrinsic, reg_type, scalar_of, with_scalar)
 
 VMATH_OPS = ("exp", "expm1", "log", "log1p", "tanh", "logistic", "sin", "cos",
@@ -279,8 +279,3 @@ def reduce_combine(b, kind: str, acc, x, dtype: str):
         f = b.fadd if op == "add" else b.fmul
         return f(acc, x, flags=("reassoc", "contract"))
     return binary(b, op, acc, x, dtype)
-
-
-__all__ = ["unary", "binary", "compare", "convert", "select", "math_unary",
-           "math_pow", "reduce_identity", "reduce_combine", "to_i64", "from_i64",
-           "F64", "I64"]
