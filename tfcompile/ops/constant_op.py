@@ -108,13 +108,17 @@ def constant(value, dtype=None, shape=None, name="Const", verify_shape=False):
         n = int(np.prod(shape, dtype=np.int64))
         if arr.size == n:
             arr = arr.reshape(shape)
-        elif arr.size == 1 and not verify_shape:
+        elif verify_shape:
+            raise TypeError(f"Expected Tensor's shape: {tuple(shape)}, got {arr.shape}.")
+        elif arr.size == 1:
             arr = np.full(shape, arr.reshape(()), dtype=arr.dtype)
+        elif 0 < arr.size < n:  # TF 1.x repeats the last value to fill the shape
+            flat = arr.reshape(-1)
+            arr = np.concatenate([flat, np.full(n - flat.size, flat[-1], flat.dtype)]
+                                 ).reshape(shape)
         else:
-            raise TypeError(f"Expected Tensor's shape: {tuple(shape)}, got {arr.shape}."
-                            if verify_shape else
-                            f"Too many elements provided. Needed at most {n}, but "
-                            f"received {arr.size}")
+            raise ValueError(f"Too many elements provided. Needed at most {n}, but "
+                             f"received {arr.size}")
     arr = np.array(arr, order="C")
     arr.setflags(write=False)
     dt = _dt.as_dtype(arr.dtype)
@@ -132,6 +136,14 @@ def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None, dtype_
         return value
     if isinstance(value, Variable):
         return convert_to_tensor(value.value(), dtype=dtype, name=name)
+    from ..tensor_shape import TensorShape
+    if isinstance(value, TensorShape):
+        if not value.is_fully_defined():
+            raise ValueError(f"Cannot convert a partially known TensorShape {value} to a "
+                             "Tensor.")
+        value = value.as_list()
+        if dtype is None:
+            dtype = "int32"
     if hasattr(value, "_as_tensor"):
         return convert_to_tensor(value._as_tensor(), dtype=dtype, name=name)
     if isinstance(value, (list, tuple)) and any(
