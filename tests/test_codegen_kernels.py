@@ -4,6 +4,7 @@ update parameters in place, buffer reuse, vectorized inner loops, and large
 kernels split across threads."""
 import re
 
+import cffi
 import numpy as np
 import pytest
 
@@ -292,7 +293,19 @@ def test_zero_size_buffers_anywhere():
     b.result(b.emit("concatenate", [b.emit("reshape", [e], shape=(0,)), y], axis=0), "cat")
     args = [np.zeros((0, 3), np.float32), rand((4,))]
     check(fn, args)
-    check(fn, args, kernels=[list(fn.body)])
+    cf = check(fn, args, kernels=[list(fn.body)])
+    # The entry never touches a 0-byte buffer: NULL is fine there.
+    ffi = cffi.FFI()
+    cat = np.empty(4, np.float32)
+    s = np.empty(3, np.float32)
+    arena = np.empty(cf.arena_bytes + 64, np.uint8)
+    ptrs = ffi.new("void *[]", [ffi.NULL, ffi.cast("void *", args[1].ctypes.data), ffi.NULL,
+                                ffi.cast("void *", s.ctypes.data),
+                                ffi.cast("void *", cat.ctypes.data),
+                                ffi.cast("void *", arena.ctypes.data + (-arena.ctypes.data) % 64)])
+    assert cf.entry(ptrs) == 0
+    np.testing.assert_array_equal(cat, args[1])
+    np.testing.assert_array_equal(s, np.zeros(3, np.float32))
 
 
 # ---------------------------------------------------------------------------
