@@ -14,7 +14,7 @@ import collections
 import importlib.util
 
 from . import dtypes as _dt
-from .graph import Operation, Tensor, _graph_of, get_default_graph
+from .graph import Tensor, _graph_of, get_default_graph
 from .ops import array_grad, math_grad  # noqa: F401 - registers the gradients
 from .ops import array_ops, control_flow, math_ops
 from .ops.constant_op import constant, convert_to_tensor
@@ -283,5 +283,3 @@ def _result(grads, x, unconnected):
         return array_ops.zeros_like(x)
     return g
 
-
-_ = Operation

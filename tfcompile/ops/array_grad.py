@@ -16,7 +16,7 @@ from .. import dtypes as _dt
 from ..graph import Tensor, name_scope
 from ..tensor_shape import TensorShape
 from . import array_ops, math_ops
-from .constant_op import constant, convert_to_tensor
+from .constant_op import constant
 from .op_util import constant_value, make_op, make_tensor, shape_from_tensor
 from .registry import LOWERINGS, NotDifferentiable, RegisterGradient, lowering
 
@@ -444,5 +444,3 @@ def _select_v2_grad(op, grad):
     gy = array_ops.reshape(math_ops.reduce_sum(gy, keepdims=True, axis=ry), y_shape)
     return (None, gx, gy)
 
-
-_ = convert_to_tensor

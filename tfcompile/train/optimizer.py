@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from .. import dtypes as _dt
 from ..gradients import gradients
-from ..graph import GraphKeys, Operation, Tensor, get_default_graph
-from ..ops import array_ops, control_flow, math_ops
+from ..graph import GraphKeys, Tensor, get_default_graph
+from ..ops import array_ops, control_flow
 from ..ops.constant_op import constant, convert_to_tensor
 from ..variables import Variable, assign_add, trainable_variables
 
@@ -266,5 +266,3 @@ def constant_initializer(value):
 def ones_initializer(shape, dtype):
     return array_ops.ones(shape, dtype=dtype)
 
-
-_ = (Operation, math_ops)

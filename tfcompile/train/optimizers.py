@@ -8,9 +8,6 @@ TF's CPU kernels compute it) and writes every referenced variable in place.
 """
 from __future__ import annotations
 
-import math
-
-from ..graph import Tensor
 from ..ops import math_ops
 from ..ops.constant_op import convert_to_tensor
 from ..ops.op_util import make_tensor
@@ -49,7 +46,7 @@ def apply_op(op_type, refs, args, name=None, **attrs):
         if is_grad and not var.shape.is_compatible_with(t.shape):
             raise ValueError(f"{op_type}: var and {arg} do not have the same shape: "
                              f"{var.shape} vs. {t.shape} (variable {var.op.name})")
-        if not is_grad and t.shape.ndims not in (None, 0):
+        if not is_grad and t.shape.num_elements() not in (None, 1):
             raise ValueError(f"{op_type}: {arg} is not a scalar: {t.shape}")
         ins.append(t)
     for r in ref_ts[1:]:
@@ -147,8 +144,10 @@ def _lower_apply(ctx, op, inputs):
                          f"{list(v.shape)}")
             a[arg] = v
         else:
-            if v.shape != ():
+            if v.type.size != 1:  # TF's legacy scalars: rank 0, or one element
                 ctx.fail(f"{arg} is not a scalar: {list(v.shape)}")
+            if v.shape != ():
+                v = ctx.b.emit("reshape", [v], shape=[])
             a[arg] = ctx.bcast(v, shape)
     a["_one"] = ctx.scalar(1, refs[0].dtype, shape)
 
@@ -363,5 +362,3 @@ class AdamOptimizer(Optimizer):
             update_beta2 = b2p.assign(b2p * self._beta2_t, use_locking=self._use_locking)
         return control_flow.group(*update_ops + [update_beta1, update_beta2], name=name_scope)
 
-
-_ = (Tensor, math)

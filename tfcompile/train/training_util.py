@@ -2,8 +2,6 @@
 get_or_create_global_step, global_step and assert_global_step (TF 1.15)."""
 from __future__ import annotations
 
-import numpy as np
-
 from .. import dtypes as _dt
 from ..graph import GraphKeys, Tensor, get_default_graph
 from ..ops import array_ops
@@ -64,5 +62,3 @@ def assert_global_step(global_step_tensor):
     if t.shape.ndims != 0 and t.shape.is_fully_defined():
         raise TypeError(f"Existing \"global_step\" is not a scalar: {t.shape}")
 
-
-_ = np
