@@ -1,0 +1,327 @@
+"""Fusion: which instructions share a kernel, and that the fused code computes
+what the reference interpreter does.
+
+Each case builds IR, runs the whole pipeline, checks the grouping (roots,
+members, kinds) and runs the compiled kernels against the interpreter on
+the original function. The last test states the kernel count of the MNIST
+MLP training step and checks it trains exactly like the unoptimized build.
+"""
+import numpy as np
+import pytest
+
+from tfcompile.ir.compiler import compile_function
+from tfcompile.ir.core import Builder, Function, TensorType
+from tfcompile.ir.interpreter import run_function
+from tfcompile.ir.passes.buffers import group_outputs
+from tfcompile.ir.passes.pipeline import optimize
+
+
+@pytest.fixture(autouse=True)
+def _verify_every_pass(monkeypatch):
+    monkeypatch.setenv("TFC_VERIFY", "1")
+
+
+def f32(*shape):
+    return TensorType(shape, "f32")
+
+
+def scalar(b, value, shape):
+    return b.emit("broadcast", [b.constant(np.float32(value))], shape=shape, dims=())
+
+
+def _args(fn, seed=0):
+    rng = np.random.default_rng(seed)
+    out = []
+    for p in fn.params:
+        if p.dtype == "f32":
+            out.append(rng.uniform(-2, 2, p.shape).astype(np.float32))
+        else:
+            out.append(rng.integers(0, 5, p.shape).astype(p.type.np_dtype))
+    return out
+
+
+def compiled_vs_interpreter(fn, rtol=1e-5, atol=1e-6):
+    """Optimizes and compiles `fn`; checks it against the interpreter on `fn`."""
+    opt, kernels, stats = optimize(fn)
+    cf = compile_function(opt, kernels=kernels)
+    args = _args(fn)
+    want = run_function(fn, [a.copy() for a in args])
+    got = cf.run([a.copy() for a in args])
+    for w, g in zip(want, got):
+        np.testing.assert_allclose(g, w, rtol=rtol, atol=atol)
+    return opt, kernels, stats, cf
+
+
+def ops_of(kernel):
+    return [i.op for i in kernel]
+
+
+def outputs(fn, kernels):
+    return [[v.producer.op for v in outs] for outs in group_outputs(fn, kernels)]
+
+
+# -- (a) loop fusion ---------------------------------------------------------------------
+
+def test_elementwise_and_broadcast_chain_is_one_flat_loop():
+    fn = Function()
+    b = Builder(fn)
+    x = b.param(f32(64, 32), "x")
+    w = b.param(f32(64, 32), "w")
+    bias = b.param(f32(), "b")
+    t = b.emit("add", [b.emit("mul", [x, w]), b.emit("broadcast", [bias], shape=(64, 32), dims=())])
+    r = b.emit("max", [t, scalar(b, 0.0, (64, 32))])
+    y = b.emit("add", [b.emit("mul", [r, scalar(b, 0.5, (64, 32))]), b.emit("tanh", [x])])
+    b.result(y)
+    opt, kernels, stats, cf = compiled_vs_interpreter(fn)
+    assert len(kernels) == 1
+    assert cf.stats["nests"] == 1
+    assert stats["fused"] == len(kernels[0]) - 1
+
+
+def test_movement_ops_fuse_into_their_consumer():
+    fn = Function()
+    b = Builder(fn)
+    x = b.param(f32(4, 6), "x")
+    v = b.param(f32(6), "v")
+    xt = b.emit("transpose", [x], perm=(1, 0))                       # [6,4]
+    xr = b.emit("reshape", [xt], shape=(3, 8))
+    vb = b.emit("reshape", [b.emit("broadcast", [v], shape=(4, 6), dims=(1,))], shape=(3, 8))
+    sl = b.emit("slice", [b.emit("add", [xr, vb])], start=(0, 1), limit=(3, 8), stride=(1, 2))
+    b.result(b.emit("exp", [sl]))
+    opt, kernels, stats, cf = compiled_vs_interpreter(fn)
+    assert len(kernels) == 1
+    assert {"transpose", "reshape", "broadcast", "slice", "add", "exp"} <= set(ops_of(kernels[0]))
+
+
+# -- (b) reductions ------------------------------------------------------------------------
+
+def softmax_fn(n, c):
+    fn = Function()
+    b = Builder(fn)
+    x = b.param(f32(n, c), "x")
+    m = b.emit("reduce", [x], kind="max", axes=(1,))
+    e = b.emit("exp", [b.emit("sub", [x, b.emit("broadcast", [m], shape=(n, c), dims=(0,))])])
+    s = b.emit("reduce", [e], kind="sum", axes=(1,))
+    b.result(b.emit("div", [e, b.emit("broadcast", [s], shape=(n, c), dims=(0,))]), "softmax")
+    return fn
+
+
+def test_softmax_takes_two_passes_over_memory():
+    fn = softmax_fn(50, 37)
+    opt, kernels, stats, cf = compiled_vs_interpreter(fn)
+    # Pass 1: the row max and the sum of exp(x - max), one loop over the rows.
+    # Pass 2: exp(x - max) / sum, recomputing the cheap exp instead of storing it.
+    assert len(kernels) == 2
+    assert outputs(opt, kernels) == [["reduce", "reduce"], ["div"]]
+    assert cf.stats["nests"] == 2
+    assert ops_of(kernels[1]).count("exp") == 1 and stats["duplicated"] >= 1
+    x = _args(fn)[0]
+    e = np.exp(x - x.max(1, keepdims=True))
+    np.testing.assert_allclose(cf.run([x])[0], e / e.sum(1, keepdims=True), rtol=1e-5)
+
+
+def test_reduction_feeds_elementwise_consumer_in_one_kernel():
+    # mean over rows: the sum is computed inside the division's loop.
+    fn = Function()
+    b = Builder(fn)
+    x = b.param(f32(16, 10), "x")
+    s = b.emit("reduce", [x], kind="sum", axes=(1,))
+    b.result(b.emit("div", [s, b.emit("broadcast", [b.constant(np.float32(10))], shape=(16,),
+                                       dims=())]))
+    opt, kernels, stats, cf = compiled_vs_interpreter(fn)
+    assert len(kernels) == 1 and ops_of(kernels[0]) == ["reduce", "div"]
+
+
+def test_column_reduction_stays_its_own_kernel():
+    # A reduce keeping the innermost dim accumulates row by row when alone;
+    # inside a consumer's loop it would walk columns with a stride.
+    fn = Function()
+    b = Builder(fn)
+    x = b.param(f32(16, 10), "x")
+    v = b.param(f32(10), "v")
+    s = b.emit("reduce", [x], kind="sum", axes=(0,))
+    b.result(b.emit("sub", [v, s]))
+    opt, kernels, stats, cf = compiled_vs_interpreter(fn)
+    assert [ops_of(k) for k in kernels] == [["reduce"], ["sub"]]
+
+
+# -- (c) dot with an epilogue ----------------------------------------------------------------
+
+def test_dense_layer_is_one_matmul_with_epilogue():
+    fn = Function()
+    b = Builder(fn)
+    x = b.param(f32(32, 20), "x")
+    w = b.param(f32(20, 12), "W")
+    bias = b.param(f32(12), "b")
+    z = b.emit("add", [b.emit("dot", [x, w]), b.emit("broadcast", [bias], shape=(32, 12), dims=(1,))])
+    b.result(b.emit("max", [z, scalar(b, 0.0, (32, 12))]), "h")
+    opt, kernels, stats, cf = compiled_vs_interpreter(fn, rtol=1e-4)
+    assert len(kernels) == 1 and stats["kernel_kinds"] == {"dot": 1}
+    assert cf.stats["nest_kinds"] == {"matmul": 1}
+
+
+def test_dot_operands_are_stored_and_shared_pre_activation_keeps_the_epilogue():
+    fn = Function()
+    b = Builder(fn)
+    x = b.param(f32(8, 5), "x")
+    w = b.param(f32(5, 6), "W")
+    bias = b.param(f32(6), "b")
+    xe = b.emit("tanh", [x])                      # a dot operand: its own kernel
+    z = b.emit("add", [b.emit("dot", [xe, w]), b.emit("broadcast", [bias], shape=(8, 6), dims=(1,))])
+    m = b.emit("reduce", [z], kind="max", axes=(1,))
+    b.result(b.emit("sub", [z, b.emit("broadcast", [m], shape=(8, 6), dims=(0,))]))
+    opt, kernels, stats, cf = compiled_vs_interpreter(fn, rtol=1e-4, atol=1e-5)
+    # z has consumers in two kernels: it is stored once, by the matmul's epilogue,
+    # instead of cloning the add (which would need the dot twice).
+    assert [ops_of(k) for k in kernels] == [
+        ["tanh"], ["dot", "broadcast", "add"], ["reduce"], ["broadcast", "sub"]]
+    assert cf.stats["nest_kinds"].get("matmul") == 1
+
+
+def test_variable_update_fuses_into_the_gradient_matmul():
+    fn = Function()
+    b = Builder(fn)
+    x = b.param(f32(16, 8), "x")
+    g = b.param(f32(16, 4), "g")
+    w = b.param(f32(8, 4), "W")
+    xt = b.emit("transpose", [x], perm=(1, 0))
+    dw = b.emit("dot", [xt, g])
+    b.result(b.emit("sub", [w, b.emit("mul", [dw, scalar(b, 0.1, (8, 4))])]), "W",
+             alias_param=2)
+    opt, kernels, stats, _ = compiled_vs_interpreter(fn, rtol=1e-4, atol=1e-5)
+    assert len(kernels) == 1 and stats["kernel_kinds"] == {"dot": 1}
+    dot = next(i for i in opt.body if i.op == "dot")
+    assert dot.attrs["transpose_a"] is True        # the transpose became a flag
+    assert opt.aliases == {0: 2}
+    args = _args(fn, seed=3)
+    want = run_function(fn, [a.copy() for a in args])[0]
+    cf = compile_function(opt, kernels=kernels)
+    w_arr = args[2]
+    cf.run(args)
+    np.testing.assert_allclose(w_arr, want, rtol=1e-4, atol=1e-6)   # updated in place
+
+
+# -- several consumers -----------------------------------------------------------------------
+
+def test_cheap_producer_is_cloned_into_each_consumer():
+    fn = Function()
+    b = Builder(fn)
+    x = b.param(f32(12, 7), "x")
+    y = b.param(f32(12, 7), "y")
+    a = b.emit("add", [x, y])
+    b.result(b.emit("reduce", [a], kind="sum", axes=(0,)))
+    b.result(b.emit("reduce", [a], kind="max", axes=(1,)))
+    opt, kernels, stats, cf = compiled_vs_interpreter(fn)
+    assert len(kernels) == 2 and stats["duplicated"] == 1
+    assert all(ops_of(k) == ["add", "reduce"] for k in kernels)
+
+
+def test_expensive_producer_is_stored_once():
+    fn = Function()
+    b = Builder(fn)
+    x = b.param(f32(12, 7), "x")
+    sq = b.emit("add", [b.emit("mul", [x, x]), scalar(b, 1.0, (12, 7))])
+    e = b.emit("tanh", [b.emit("exp", [b.emit("log", [sq])])])
+    b.result(b.emit("reduce", [e], kind="sum", axes=(0,)))
+    b.result(b.emit("reduce", [e], kind="max", axes=(1,)))
+    opt, kernels, stats, cf = compiled_vs_interpreter(fn, rtol=1e-5)
+    # tanh (cost 4) is cloned into both reductions; exp(log(...)) under it
+    # would make the cloned chain cost 8 > DUP_BUDGET: it is a root.
+    assert len(kernels) == 3
+    assert outputs(opt, kernels)[0] == ["exp"]
+    assert [ops_of(k).count("tanh") for k in kernels] == [0, 1, 1]
+
+
+def test_expensive_producer_under_a_broadcast_is_computed_once_per_element():
+    def build(op):
+        fn = Function()
+        b = Builder(fn)
+        x = b.param(f32(64, 16), "x")
+        v = b.param(f32(64), "v")
+        e = b.emit(op, [v])
+        b.result(b.emit("add", [x, b.emit("broadcast", [e], shape=(64, 16), dims=(0,))]))
+        return fn
+    _, kernels, _, _ = compiled_vs_interpreter(build("exp"))
+    assert [ops_of(k) for k in kernels] == [["exp"], ["broadcast", "add"]]
+    _, kernels, _, _ = compiled_vs_interpreter(build("neg"))
+    assert len(kernels) == 1
+
+
+def test_rng_fuses_into_its_one_consumer():
+    fn = Function()
+    b = Builder(fn)
+    x = b.param(f32(32, 8), "x")
+    n = b.param(TensorType((), "i64"), "counter")
+    r = b.emit("rng", [n], dist="uniform", shape=(32, 8), dtype="f32", seed=3, seed2=4)
+    keep = b.emit("lt", [r, scalar(b, 0.5, (32, 8))])
+    b.result(b.emit("select", [keep, x, scalar(b, 0.0, (32, 8))]), "dropped")
+    opt, kernels, stats, cf = compiled_vs_interpreter(fn)
+    assert len(kernels) == 1 and "rng" in ops_of(kernels[0])
+
+
+def test_values_returned_are_stored_even_when_fused_elsewhere():
+    fn = Function()
+    b = Builder(fn)
+    x = b.param(f32(10), "x")
+    a = b.emit("exp", [x])
+    b.result(a, "a")
+    b.result(b.emit("mul", [a, x]), "b")
+    opt, kernels, stats, cf = compiled_vs_interpreter(fn)
+    assert [ops_of(k) for k in kernels] == [["exp"], ["mul"]]
+
+
+# -- the MNIST MLP training step ---------------------------------------------------------------
+
+def _mlp_step(optimize_graph: bool, steps: int = 2):
+    import tfcompile as tf
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None, 784], name="x")
+        y = tf.placeholder(tf.int64, [None], name="y")
+        h = x
+        layers = [(784, 144, tf.nn.relu), (144, 36, tf.nn.relu), (36, 10, None)]
+        for i, (n_in, n_out, act) in enumerate(layers):
+            w = tf.Variable(tf.random_uniform([n_in, n_out], -0.1, 0.1, seed=i + 1), name=f"W{i}")
+            bias = tf.Variable(tf.zeros([n_out]), name=f"b{i}")
+            h = tf.matmul(h, w) + bias
+            h = act(h) if act else h
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=h))
+        train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+        init = tf.global_variables_initializer()
+    rng = np.random.default_rng(0)
+    xb = rng.random((100, 784), dtype=np.float32)
+    yb = rng.integers(0, 10, 100)
+    with tf.Session(graph=g, config=tf.ConfigProto(tfc_optimize=optimize_graph)) as sess:
+        sess.run(init)
+        losses = [sess.run([loss, train], {x: xb, y: yb})[0] for _ in range(steps)]
+        weights = sess.run(g.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES))
+        step = max(sess._plans.values(), key=lambda p: len(p.fn.params))
+        return losses, weights, step.exe.stats.get("passes")
+
+
+def test_mnist_mlp_training_step_kernel_count():
+    """784-144-36-10 MLP, sparse softmax cross entropy, gradient descent: 17 kernels.
+
+    forward   3  each dense layer's matmul + bias add (+ relu) in one kernel
+    loss      3  row max and sum of exp (one loop over the rows); the loss
+                 (log-sum-exp minus the label's logit, mean over the batch);
+                 the logits' gradient (softmax - one_hot) / batch
+    backward 11  per layer: dW matmul with the update W - lr * dW as its
+                 epilogue (3); db reduction over the batch (3); b - lr * db (3);
+                 and for layers 2 and 1, the matmul of the incoming gradient
+                 with relu's gradient as its epilogue (2)
+    """
+    _, _, stats = _mlp_step(True, steps=1)
+    assert stats is not None
+    assert stats["kernels"] == 17, stats["kernel_kinds"]
+    assert stats["kernel_kinds"] == {"dot": 8, "reduce": 4, "loop": 5}
+
+
+@pytest.mark.slow
+def test_mnist_mlp_training_step_optimized_equals_unoptimized():
+    losses, weights, stats = _mlp_step(True)
+    ref_losses, ref_weights, ref_stats = _mlp_step(False)
+    assert stats["kernels"] == 17 and ref_stats is None
+    np.testing.assert_allclose(losses, ref_losses, rtol=1e-5)
+    for w, r in zip(weights, ref_weights):
+        np.testing.assert_allclose(w, r, rtol=1e-4, atol=1e-6)
