@@ -346,3 +346,20 @@ def test_logistic_regression_loss_falls():
     assert losses[-1] < 0.5 * losses[0]
     assert np.mean(losses[-8:]) < np.mean(losses[:8])
     assert final_acc > 0.9
+
+
+def test_decayed_learning_rate_reads_the_step_before_the_increment():
+    g = tf.Graph()
+    with g.as_default():
+        w = tf.Variable(10.0, name="w")
+        gs = tf.Variable(0, name="global_step", trainable=False)
+        assert tf.train.get_global_step() is not None  # found by name
+        lr = tf.train.exponential_decay(1.0, gs, 1, 0.5, staircase=True)
+        train = tf.train.GradientDescentOptimizer(lr).minimize(w * 1.0, global_step=gs)
+        init = tf.global_variables_initializer()
+    with tf.Session(graph=g) as sess:
+        sess.run(init)
+        for _ in range(3):
+            sess.run(train)
+        assert sess.run(gs) == 3
+        assert sess.run(w) == pytest.approx(10.0 - (1.0 + 0.5 + 0.25))
