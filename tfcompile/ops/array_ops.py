@@ -12,6 +12,7 @@ from ..tensor_shape import TensorShape, as_shape
 from .constant_op import constant, convert_to_tensor
 from .op_util import (broadcast_static_shape, constant_value, make_op, make_tensor,
                       normalize_axis, shape_from_tensor)
+from ..errors import UnimplementedError
 from .registry import lowering
 
 
@@ -509,9 +510,8 @@ def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0,
                   name=None):
     x = convert_to_tensor(input_)
     with name_scope(name, "StridedSlice", [x]) as scope:
-        n = len(begin)
         if strides is None:
-            strides = [1] * n
+            strides = ones_like(begin) if isinstance(begin, Tensor) else [1] * len(begin)
         bt = begin if isinstance(begin, Tensor) else _index_tensor(begin, "begin")
         et = end if isinstance(end, Tensor) else _index_tensor(end, "end")
         st = strides if isinstance(strides, Tensor) else _index_tensor(strides, "strides")
@@ -519,10 +519,10 @@ def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0,
                  "end_mask": end_mask, "ellipsis_mask": ellipsis_mask,
                  "new_axis_mask": new_axis_mask, "shrink_axis_mask": shrink_axis_mask}
         out = TensorShape(None)
-        bv, ev, sv = constant_value(bt), constant_value(et), constant_value(st)
-        if x.shape.ndims is not None and bv is not None and ev is not None and sv is not None:
-            out = TensorShape(_strided_shape(x.shape.as_list(), list(bv), list(ev), list(sv),
-                                             attrs, scope[:-1]))
+        bv, ev, sv = (_elements(t) for t in (bt, et, st))
+        if x.shape.ndims is not None and None not in (bv, ev, sv):
+            out = TensorShape(_strided_shape(x.shape.as_list(), bv, ev, sv, attrs,
+                                             scope[:-1]))
         return make_tensor("StridedSlice", [x, bt, et, st], x.dtype, out, attrs, name=scope)
 
 
@@ -532,8 +532,31 @@ def _index_tensor(v, name):
                              else np.int64).reshape([len(v)]), name=name)
 
 
+def _elements(t):
+    """Per-element build-time values of a 1-D index tensor (None where unknown),
+    or None if its length is unknown."""
+    v = constant_value(t)
+    if v is not None:
+        return [int(i) for i in np.reshape(v, [-1])]
+    if t.op.type == "Pack" and t.op.attrs.get("axis", 0) == 0:
+        out = []
+        for i in t.op.inputs:
+            c = constant_value(i)
+            out.append(None if c is None or np.ndim(c) else int(c))
+        return out
+    return None
+
+
+class _Dyn:
+    """A shrink index only known at run time: entry `pos` of the begin vector."""
+
+    def __init__(self, pos):
+        self.pos = pos
+
+
 def _expand_spec(rank, begin, end, strides, attrs):
-    """TF's strided-slice masks -> per output entry: ('new',), ('dim', d, slice or int)."""
+    """TF's strided-slice masks -> per output entry: ('new',), ('dim', d, slice,
+    int or _Dyn). Entries of begin/end/strides may be None where unknown."""
     n = len(begin)
     ell = attrs["ellipsis_mask"]
     if ell and builtins.bin(ell).count("1") > 1:
@@ -552,14 +575,17 @@ def _expand_spec(rank, begin, end, strides, attrs):
             specs.append(("new",))
             continue
         if (attrs["shrink_axis_mask"] >> i) & 1:
-            specs.append(("dim", dim, int(begin[i])))
+            specs.append(("dim", dim, _Dyn(i) if begin[i] is None else int(begin[i])))
         else:
-            b = None if (attrs["begin_mask"] >> i) & 1 else int(begin[i])
-            e = None if (attrs["end_mask"] >> i) & 1 else int(end[i])
-            s = int(strides[i])
+            b = None if (attrs["begin_mask"] >> i) & 1 else begin[i]
+            e = None if (attrs["end_mask"] >> i) & 1 else end[i]
+            s = strides[i]
             if s == 0:
                 raise ValueError("strides[%d] must be non-zero" % i)
-            specs.append(("dim", dim, builtins.slice(b, e, s)))
+            unknown = (b is None and not (attrs["begin_mask"] >> i) & 1) or (
+                e is None and not (attrs["end_mask"] >> i) & 1) or s is None
+            specs.append(("dim", dim, None if unknown else builtins.slice(
+                None if b is None else int(b), None if e is None else int(e), int(s))))
         dim += 1
     if dim > rank:
         raise ValueError(f"Index out of range using input dim {dim - 1}; input has only "
@@ -578,27 +604,50 @@ def _strided_shape(dims, begin, end, strides, attrs, opname):
             continue
         _, d, s = sp
         n = dims[d]
-        if isinstance(s, (int,)):
+        if isinstance(s, _Dyn):
+            continue
+        if isinstance(s, int):
             if n is not None and not -n <= s < n:
                 raise ValueError(f"slice index {s} of dimension {d} out of bounds for "
                                  f"'{opname}' (op: 'StridedSlice') with input shape {dims}")
             continue
-        out.append(None if n is None else len(builtins.range(n)[s]))
+        out.append(None if n is None or s is None else len(builtins.range(n)[s]))
     return out
+
+
+def _lowering_bounds(ctx, op, inputs):
+    """begin/end/strides values for the lowering: all folded, or per element
+    from the graph with run-time shrink indices left as None."""
+    from ..lowering import _fold
+    vals = [_fold(v) for v in inputs[1:]]
+    if all(v is not None for v in vals):
+        return [[int(i) for i in np.reshape(v, [-1])] for v in vals]
+    vals = [_elements(t) for t in op.inputs[1:]]
+    if any(v is None for v in vals):
+        ctx.fail("strided_slice: the slice bounds must be known when the graph is compiled "
+                 "(only scalar indices may be computed at run time)", UnimplementedError)
+    return vals
 
 
 @lowering("StridedSlice")
 def _lower_strided_slice(ctx, op, inputs):
     x = inputs[0]
-    b, e, s = (list(ctx.const_value(v, "strided_slice bounds")) for v in inputs[1:])
+    b, e, s = _lowering_bounds(ctx, op, inputs)
     specs = _expand_spec(x.type.rank, b, e, s, op.attrs)
-    start, limit, stride, rev, shape = [], [], [], [], []
+    start, limit, stride, rev, shape, dyn = [], [], [], [], [], []
     for sp in specs:
         if sp[0] == "new":
             shape.append(1)
             continue
         _, d, sl = sp
         n = x.shape[d]
+        if sl is None:
+            ctx.fail(f"strided_slice: the bounds of dimension {d} must be known when the "
+                     "graph is compiled", UnimplementedError)
+        if isinstance(sl, _Dyn):
+            dyn.append((d, sl.pos))
+            start.append(0), limit.append(n), stride.append(1)
+            continue
         if isinstance(sl, int):
             if not -n <= sl < n:
                 ctx.fail(f"slice index {sl} of dimension {d} out of bounds.")
@@ -619,11 +668,34 @@ def _lower_strided_slice(ctx, op, inputs):
     if rev:
         v = ctx.b.emit("reverse", [v], axes=sorted(rev))
     v = ctx.b.emit("slice", [v], start=start, limit=limit, stride=stride)
+    for d, pos in sorted(dyn, reverse=True):
+        # a run-time index: a gather, after wrapping negatives (out of range gives 0)
+        bv = inputs[1]
+        i = ctx.b.emit("reshape", [ctx.b.emit("slice", [bv], start=[pos], limit=[pos + 1],
+                                              stride=[1])], shape=[])
+        n = ctx.scalar(x.shape[d], i.dtype)
+        neg = ctx.b.emit("lt", [i, ctx.scalar(0, i.dtype)])
+        i = ctx.b.emit("select", [neg, ctx.b.emit("add", [i, n]), i])
+        v = ctx.b.emit("gather", [v, i], axis=d)
     return [ctx.b.emit("reshape", [v], shape=shape)]
 
 
+_INDEX_ERROR = ("Only integers, slices (`:`), ellipsis (`...`), tf.newaxis (`None`) and "
+                "scalar tf.int32/tf.int64 tensors are valid indices, got {!r}")
+
+
+def _check_index(k):
+    if isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_)):
+        return
+    if isinstance(k, Tensor) and k.dtype in (_dt.int32, _dt.int64) and \
+            k.shape.ndims in (None, 0):
+        return
+    raise TypeError(_INDEX_ERROR.format(k))
+
+
 def _getitem(tensor, key):
-    """Tensor.__getitem__: ints, slices (with steps), Ellipsis, tf.newaxis."""
+    """Tensor.__getitem__: ints, slices (with steps), Ellipsis, tf.newaxis and
+    scalar int tensors, as TF's _slice_helper."""
     if not isinstance(key, tuple):
         key = (key,)
     begin, end, strides = [], [], []
@@ -637,26 +709,40 @@ def _getitem(tensor, key):
             begin.append(0), end.append(0), strides.append(1)
         elif isinstance(k, builtins.slice):
             for part in (k.start, k.stop, k.step):
-                if part is not None and not isinstance(part, (int, np.integer)):
-                    raise TypeError("Only integers, slices (`:`), ellipsis (`...`), "
-                                    "tf.newaxis (`None`) and scalar tf.int32/tf.int64 "
-                                    f"tensors are valid indices, got {k!r}")
+                if part is not None:
+                    _check_index(part)
             if k.start is None:
                 bm |= 1 << i
             if k.stop is None:
                 em |= 1 << i
-            begin.append(k.start or 0), end.append(k.stop or 0)
+            begin.append(0 if k.start is None else k.start)
+            end.append(0 if k.stop is None else k.stop)
             strides.append(1 if k.step is None else k.step)
-        elif isinstance(k, (int, np.integer)):
-            sm |= 1 << i
-            begin.append(int(k)), end.append(int(k) + 1), strides.append(1)
         else:
-            raise TypeError("Only integers, slices (`:`), ellipsis (`...`), tf.newaxis "
-                            "(`None`) and scalar tf.int32/tf.int64 tensors are valid "
-                            f"indices, got {k!r}")
-    return strided_slice(tensor, begin, end, strides, begin_mask=bm, end_mask=em,
-                         ellipsis_mask=elm, new_axis_mask=nm, shrink_axis_mask=sm,
-                         name="strided_slice")
+            _check_index(k)
+            sm |= 1 << i
+            begin.append(k), end.append(k + 1), strides.append(1)
+    with name_scope(None, "strided_slice", [tensor]) as scope:
+        if begin:
+            packed = [_pack_index(v, n) for v, n in
+                      ((begin, "stack"), (end, "stack_1"), (strides, "stack_2"))]
+            if builtins.any(p.dtype == _dt.int64 for p in packed):
+                from .math_ops import cast
+                packed = [cast(p, _dt.int64) for p in packed]
+        else:
+            empty = constant(np.zeros([0], np.int32))
+            packed = [empty, empty, empty]
+        return strided_slice(tensor, *packed, begin_mask=bm, end_mask=em,
+                             ellipsis_mask=elm, new_axis_mask=nm, shrink_axis_mask=sm,
+                             name=scope)
+
+
+def _pack_index(values, name):
+    if not builtins.any(isinstance(v, Tensor) for v in values):
+        return _index_tensor(values, name)
+    dt = next(v.dtype for v in values if isinstance(v, Tensor))
+    return stack([v if isinstance(v, Tensor) else constant(int(v), dtype=dt)
+                  for v in values], name=name)
 
 
 def slice(input_, begin, size, name=None):  # noqa: A001
