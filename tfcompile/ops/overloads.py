@@ -56,6 +56,6 @@ def install():
     T.__ror__ = _binary("LogicalOr", "or", True)
     T.__xor__ = lambda self, other: math_ops.logical_xor(self, other, name="xor")
     T.__invert__ = lambda self: math_ops.logical_not(self, name="invert")
-    T.__neg__ = lambda self: math_ops.unary("Neg", self, name="neg")
+    T.__neg__ = lambda self: math_ops.unary("Neg", self)
     T.__abs__ = lambda self: math_ops.unary("Abs", self, name="Abs")
     T.__getitem__ = array_ops._getitem

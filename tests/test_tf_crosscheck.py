@@ -1,0 +1,92 @@
+"""TF 1.x programs run under tfcompile and under TensorFlow's own graph mode
+(tf.compat.v1), compared result for result: tensor names, shapes, dtypes, values.
+
+Skipped when TensorFlow isn't installed (it is never a dependency):
+`pip install tensorflow-cpu` to run these."""
+import numpy as np
+import pytest
+
+import tfcompile
+
+tf_real = pytest.importorskip("tensorflow")
+pytestmark = pytest.mark.slow
+v1 = tf_real.compat.v1
+v1.disable_eager_execution()
+
+RNG = np.random.default_rng(0)
+X = RNG.standard_normal((4, 3)).astype(np.float32)
+Y = RNG.standard_normal((3,)).astype(np.float32)
+I = RNG.integers(-5, 6, (4, 3)).astype(np.int32)
+L = np.array([0, 2, 1, 2], np.int64)
+
+
+def prog_arith(tf):
+    x = tf.placeholder(tf.float32, [None, 3], name="x")
+    y = tf.placeholder(tf.float32, [3], name="y")
+    i = tf.placeholder(tf.int32, [None, 3], name="i")
+    out = {
+        "add": x + y, "sub": x - 1, "rsub": 2.0 - x, "mul": x * y, "div": x / (y + 3),
+        "neg": -x, "pow": tf.abs(x) ** 1.5, "floordiv": i // 2, "mod": i % 3,
+        "idiv": i / 2, "cmp": x > y, "max": tf.maximum(x, y), "sq": tf.square(x),
+        "sum": tf.reduce_sum(x, 1), "mean": tf.reduce_mean(x, 0, keepdims=True),
+        "imean": tf.reduce_mean(i, 1), "max_all": tf.reduce_max(x), "argmax": tf.argmax(x, 1),
+        "cast": tf.cast(x, tf.int32), "sig": tf.sigmoid(x), "tanh": tf.tanh(x),
+        "matmul": tf.matmul(x, tf.reshape(y, [3, 1])), "t": tf.transpose(x),
+        "slice": x[1:, ::-1], "idx": x[:, 0], "shape": tf.shape(x),
+        "ones_like": tf.ones_like(x), "fill": tf.fill([2, 2], 3.0),
+        "relu": tf.nn.relu(x), "softmax": tf.nn.softmax(x),
+        "logsoftmax": tf.nn.log_softmax(x),
+    }
+    return out, {x: X, y: Y, i: I}
+
+
+def prog_training(tf):
+    x = tf.placeholder(tf.float32, [None, 3], name="x")
+    lab = tf.placeholder(tf.int64, [None], name="labels")
+    W = tf.Variable(np.full((3, 3), 0.1, np.float32), name="W")
+    b = tf.Variable(tf.zeros([3]), name="b")
+    logits = tf.matmul(x, W) + b
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=lab, logits=logits))
+    grads = tf.gradients(loss, [W, b])
+    step = tf.train.AdamOptimizer(0.1).minimize(loss)
+    return {"loss": loss, "gW": grads[0], "gb": grads[1], "logits": logits,
+            "step": step}, {x: X, lab: L}
+
+
+# Where TensorFlow 2's compat.v1 names differ from TF 1.15 (our reference): TF 2's
+# add gradient skips the reduction of an input that needs none.
+TF2_NAMES_DIFFER = {"gb"}
+
+
+def _run(module, prog, steps=1):
+    g = module.Graph()
+    with g.as_default():
+        fetches, feeds = prog(module)
+        tensors = {k: v for k, v in fetches.items() if hasattr(v, "dtype")}
+        meta = {k: (v.name, v.shape.as_list() if v.shape.ndims is not None else None,
+                    v.dtype.name) for k, v in tensors.items()}
+        with module.Session() as s:
+            s.run(module.global_variables_initializer())
+            results = [s.run(fetches, feeds) for _ in range(steps)]
+    return meta, results
+
+
+@pytest.mark.parametrize("prog,steps", [(prog_arith, 1), (prog_training, 3)])
+def test_same_as_tensorflow(prog, steps):
+    meta_ours, res_ours = _run(tfcompile, prog, steps)
+    meta_tf, res_tf = _run(v1, prog, steps)
+    diffs = [f"{k}: ours {meta_ours[k]} vs TF {meta_tf[k]}" for k in meta_tf
+             if meta_ours[k] != meta_tf[k] and k not in TF2_NAMES_DIFFER]
+    for ours, theirs in zip(res_ours, res_tf):
+        for k in theirs:
+            if theirs[k] is None:
+                if ours[k] is not None:
+                    diffs.append(f"{k}: expected None")
+                continue
+            a, b = np.asarray(ours[k]), np.asarray(theirs[k])
+            if a.dtype != b.dtype or a.shape != b.shape:
+                diffs.append(f"{k}: ours {a.dtype}{a.shape} vs TF {b.dtype}{b.shape}")
+            elif not np.allclose(a, b, rtol=2e-5, atol=2e-6):
+                diffs.append(f"{k}: values differ, max abs diff {np.max(np.abs(a - b))}")
+    assert not diffs, "\n".join(diffs)
