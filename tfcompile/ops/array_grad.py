@@ -1,7 +1,6 @@
 """Gradients of the array ops (reshape, transpose, slicing, concat, stack,
 gather, select, fill, tile, pad), and the helper ops TF's gradients are built
-from: BroadcastGradientArgs, ConcatOffset, InvertPermutation, StridedSliceGrad
-(and Tile / Pad where the op library has none).
+from: BroadcastGradientArgs, ConcatOffset, InvertPermutation, StridedSliceGrad.
 
 The helper ops compute on shapes; shapes are static once a run's feeds are
 known, so their lowerings fold to constants at compile time (None batch
@@ -13,12 +12,9 @@ import builtins
 import numpy as np
 
 from .. import dtypes as _dt
-from ..graph import Tensor, name_scope
-from ..tensor_shape import TensorShape
 from . import array_ops, math_ops
-from .constant_op import constant
 from .op_util import constant_value, make_op, make_tensor, shape_from_tensor
-from .registry import LOWERINGS, NotDifferentiable, RegisterGradient, lowering
+from .registry import NotDifferentiable, RegisterGradient, lowering
 
 # ---------------------------------------------------------------- helper ops
 
@@ -168,85 +164,6 @@ def _lower_strided_slice_grad(ctx, op, inputs):
     return [v]
 
 
-def _tile(x, multiples, name=None):
-    """tf.tile: the library's own if it has one, else the op defined here."""
-    lib = getattr(array_ops, "tile", None)
-    if lib is not None:
-        return lib(x, multiples, name=name)
-    with name_scope(name, "Tile", [x]) as scope:
-        m = multiples if isinstance(multiples, Tensor) else constant(
-            multiples, dtype=_dt.int32, name="multiples")
-        mv = constant_value(m)
-        out = TensorShape(None)
-        if x.shape.ndims is not None:
-            dims = x.shape.as_list()
-            if mv is not None:
-                out = TensorShape([None if d is None else d * int(k)
-                                   for d, k in zip(dims, np.reshape(mv, [-1]))])
-            else:
-                out = TensorShape([None] * len(dims))
-        return make_tensor("Tile", [x, m], x.dtype, out,
-                           {"T": x.dtype, "Tmultiples": m.dtype}, name=scope)
-
-
-def _lower_tile(ctx, op, inputs):
-    x = inputs[0]
-    m = [int(k) for k in np.reshape(ctx.const_value(inputs[1], "Tile multiples"), [-1])]
-    if len(m) != x.type.rank or builtins.min(m, default=0) < 0:
-        ctx.fail(f"Expected multiples argument to be a vector of length {x.type.rank} "
-                 f"with non-negative entries, got {m}")
-    r = x.type.rank
-    out = [d * k for d, k in zip(x.shape, m)]
-    if all(d == 1 or k == 1 for d, k in zip(x.shape, m)):
-        return [ctx.b.emit("broadcast", [x], shape=out, dims=list(builtins.range(r)))]
-    inter = []
-    for d in x.shape:
-        inter += [1, d]
-    v = ctx.b.emit("reshape", [x], shape=inter)
-    full = []
-    for d, k in zip(x.shape, m):
-        full += [k, d]
-    v = ctx.b.emit("broadcast", [v], shape=full, dims=list(builtins.range(2 * r)))
-    return [ctx.b.emit("reshape", [v], shape=out)]
-
-
-if "Tile" not in LOWERINGS:
-    lowering("Tile")(_lower_tile)
-
-
-def _pad(x, paddings, name=None):
-    """tf.pad with zeros: the library's own if it has one, else the op defined here."""
-    lib = getattr(array_ops, "pad", None)
-    if lib is not None:
-        return lib(x, paddings, name=name)
-    with name_scope(name, "Pad", [x]) as scope:
-        p = paddings if isinstance(paddings, Tensor) else constant(
-            paddings, dtype=_dt.int32, name="paddings")
-        pv = constant_value(p)
-        out = TensorShape(None)
-        if x.shape.ndims is not None:
-            dims = x.shape.as_list()
-            out = TensorShape([None] * len(dims)) if pv is None else TensorShape(
-                [None if d is None else d + int(lo) + int(hi)
-                 for d, (lo, hi) in zip(dims, np.reshape(pv, [-1, 2]))])
-        return make_tensor("Pad", [x, p], x.dtype, out,
-                           {"T": x.dtype, "Tpaddings": p.dtype}, name=scope)
-
-
-def _lower_pad(ctx, op, inputs):
-    x = inputs[0]
-    p = np.reshape(ctx.const_value(inputs[1], "Pad paddings"), [-1, 2]).astype(np.int64)
-    if p.shape[0] != x.type.rank or (p < 0).any():
-        ctx.fail(f"paddings must be a non-negative matrix of shape [{x.type.rank}, 2], "
-                 f"got {p.tolist()}")
-    zero = 0.0 if x.dtype in ("f32", "f64") else (False if x.dtype == "bool" else 0)
-    return [ctx.b.emit("pad", [x], low=p[:, 0].tolist(), high=p[:, 1].tolist(), value=zero)]
-
-
-if "Pad" not in LOWERINGS:
-    lowering("Pad")(_lower_pad)
-
-
 # ---------------------------------------------------------------- not differentiable
 
 for _t in ("BroadcastGradientArgs", "ConcatOffset", "InvertPermutation", "Shape", "ShapeN",
@@ -329,7 +246,7 @@ def _slice_grad(op, grad):
     before = array_ops.reshape(begin, shape)
     after = array_ops.reshape(array_ops.shape(x) - slice_size - begin, shape)
     paddings = array_ops.concat([before, after], 1)
-    return _pad(grad, paddings), None, None
+    return array_ops.pad(grad, paddings), None, None
 
 
 @RegisterGradient("StridedSlice")

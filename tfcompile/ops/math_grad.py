@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import dtypes as _dt
 from . import array_ops, math_ops
-from .array_grad import _tile, broadcast_gradient_args
+from .array_grad import broadcast_gradient_args
 from .constant_op import constant
 from .op_util import broadcast_static_shape, constant_value, make_tensor
 from .registry import NotDifferentiable, RegisterGradient, lowering
@@ -454,17 +454,17 @@ def _sum_grad(op, grad):
                 shape_t = constant(dims, dtype=_dt.int32)
             else:
                 shape_t = array_ops.shape(x)
-            return [_tile(grad, shape_t), None]
+            return [array_ops.tile(grad, shape_t), None]
         if None not in dims:
             kept = [1 if i in axes else d for i, d in enumerate(dims)]
             scaling = [d // max(k, 1) for d, k in zip(dims, kept)]
             grad = array_ops.reshape(grad, kept)
-            return [_tile(grad, scaling), None]
+            return [array_ops.tile(grad, scaling), None]
     input_shape = array_ops.shape(x)
     kept = reduced_shape(input_shape, op.inputs[1])
     scaling = _safe_shape_div(input_shape, kept)
     grad = array_ops.reshape(grad, kept)
-    out = _tile(grad, scaling)
+    out = array_ops.tile(grad, scaling)
     return [out, None]
 
 
@@ -512,7 +512,7 @@ def _prod_grad(op, grad):
     rank, axes, _ = st
     input_shape = array_ops.shape(x)
     kept = reduced_shape(input_shape, op.inputs[1])
-    grad = _tile(array_ops.reshape(grad, kept), _safe_shape_div(input_shape, kept))
+    grad = array_ops.tile(array_ops.reshape(grad, kept), _safe_shape_div(input_shape, kept))
     other = [i for i in range(rank) if i not in axes]
     perm = axes + other
     permuted = array_ops.transpose(x, perm)
