@@ -96,12 +96,11 @@ def test_export_import_same_names_attrs_and_collections(tmp_path):
     with g.as_default():
         _build_model()
         path = str(tmp_path / "m.meta")
-        meta = tf.train.export_meta_graph(path) if hasattr(tf.train, "export_meta_graph") \
-            else mg.export_meta_graph(path)
+        meta = tf.train.export_meta_graph(path)
     assert isinstance(meta, mg.MetaGraphDef) and os.path.exists(path)
     g2 = tf.Graph()
     with g2.as_default():
-        saver = mg.import_meta_graph(path)
+        saver = tf.train.import_meta_graph(path)
     assert isinstance(saver, Saver)
     ops1, ops2 = g.get_operations(), g2.get_operations()
     assert [(o.name, o.type) for o in ops1] == [(o.name, o.type) for o in ops2]

@@ -351,3 +351,27 @@ def test_defer_build():
         assert s.as_saver_def().variables == {"late": "late"}
         with pytest.raises(ValueError, match="build cannot be deferred"):
             Saver([v], defer_build=True)
+
+
+def test_tf_train_names(tmp_path):
+    assert tf.train.Saver is Saver
+    g, x, logits, vs = _model()
+    with g.as_default():
+        saver = tf.train.Saver()
+    with tf.Session(graph=g) as sess:
+        sess.run(tf.variables_initializer(vs))
+        w1 = sess.run(vs[0])
+        path = saver.save(sess, str(tmp_path / "m"), global_step=3)
+    assert tf.train.latest_checkpoint(str(tmp_path)) == path
+    assert tf.train.checkpoint_exists(path)
+    assert tf.train.get_checkpoint_state(str(tmp_path)).model_checkpoint_path == path
+    reader = tf.train.NewCheckpointReader(path)
+    assert reader.get_variable_to_shape_map()["W1"] == [6, 5]
+    np.testing.assert_array_equal(reader.get_tensor("W1"), w1)
+    # A directory stands for its latest checkpoint.
+    assert ("b1", [5]) in tf.train.list_variables(str(tmp_path))
+    np.testing.assert_array_equal(tf.train.load_variable(str(tmp_path), "W1"), w1)
+    with pytest.raises(NotFoundError, match="Key nope not found"):
+        tf.train.load_variable(path, "nope")
+    with pytest.raises(NotFoundError, match="Failed to find any matching files"):
+        tf.train.NewCheckpointReader(str(tmp_path / "absent"))
