@@ -280,6 +280,10 @@ def lower(graph, fetch_tensors, target_ops, feeds, var_shapes, seed_source, froz
             v = feed_vals[t]
         elif t.op.type == "VariableV2":
             v = ctx.read_variable(t.op)
+        elif _is_ref_read(t) and t.op.inputs[0].op in ctx.var_written:
+            # TF's read of a reference variable aliases its buffer, so a fetched
+            # read sees the updates made later in the same run: match that.
+            v = ctx.var_current[t.op.inputs[0].op]
         elif t.op.type == "Placeholder":
             raise InvalidArgumentError(
                 None, t.op, f"You must feed a value for placeholder tensor '{t.op.name}' "
@@ -293,6 +297,10 @@ def lower(graph, fetch_tensors, target_ops, feeds, var_shapes, seed_source, froz
         ctx.b.result(ctx.var_current[var_op], var_op.name, alias_param=alias)
         results.append(("var", var_op))
     return Lowered(fn, ctx.params, results, list(ctx.var_written))
+
+
+def _is_ref_read(t):
+    return t.op.type == "Identity" and t.op.inputs[0].op.type == "VariableV2"
 
 
 def _tf_type_name(dtype):

@@ -445,14 +445,17 @@ def _reduction(op_type, input_tensor, axis, keepdims, name, reduction_indices=No
         keepdims = bool(keep_dims) if keep_dims is not None else False
     x = convert_to_tensor(input_tensor)
     _check_dtype(op_type, x, allowed, "input")
+    rank = x.shape.ndims
+    axes_t = None
+    if axis is None:  # TF builds the default axes before entering the op's scope
+        if rank is not None:
+            axes_t = constant(np.arange(rank, dtype=np.int32), name="Const")
+        else:
+            from .array_ops import range as _range, rank as _rank
+            axes_t = _range(0, _rank(x))
     with name_scope(name, op_type, [x]) as scope:
-        rank = x.shape.ndims
-        if axis is None:
-            if rank is not None:
-                axes_t = constant(np.arange(rank, dtype=np.int32), name="Const")
-            else:
-                from .array_ops import range as _range, rank as _rank
-                axes_t = _range(0, _rank(x))
+        if axes_t is not None:
+            pass
         else:
             axes_t = convert_to_tensor(axis, name="reduction_indices") if not isinstance(
                 axis, Tensor) else axis
