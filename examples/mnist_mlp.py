@@ -151,6 +151,7 @@ def train(model, sets, epochs, batch_size, seed=0, quiet=False, log=print,
     history = {"epoch": [], "train_loss": [], "train_acc": [], "val_acc": [],
                "seconds": [], "step_loss": []}
     fetches = [model.train_op, model.loss, model.accuracy]
+    window = []
     for epoch in range(1, epochs + 1):
         order = rng.permutation(n)
         bar = _progress(steps, f"epoch {epoch}/{epochs}", quiet)
@@ -162,8 +163,11 @@ def train(model, sets, epochs, batch_size, seed=0, quiet=False, log=print,
                                               model.y: y_train[idx]})
             loss_sum += loss
             acc_sum += acc
-            if loss_every and step % loss_every == 0:
-                history["step_loss"].append(float(loss))
+            if loss_every:
+                window.append(float(loss))
+                if len(window) == loss_every:   # the mean of each window of steps
+                    history["step_loss"].append(float(np.mean(window)))
+                    window.clear()
             if bar is not None:
                 bar.update(1)
                 if step % 20 == 0:
@@ -227,10 +231,10 @@ def plot_losses(curves, every, path, log=print):
         return None
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for name, losses in curves.items():
-        ax.plot(np.arange(len(losses)) * every, losses, label=name, lw=1.2)
+        ax.plot((np.arange(len(losses)) + 1) * every, losses, label=name, lw=1.2)
     ax.set_yscale("log")
     ax.set_xlabel("training step")
-    ax.set_ylabel("mini-batch loss")
+    ax.set_ylabel(f"mini-batch loss (mean of {every} steps)")
     ax.set_title("MNIST MLP: optimizers compared")
     ax.grid(True, alpha=0.3)
     ax.legend()
@@ -395,6 +399,8 @@ def compare_optimizers(args, sets, log=print):
         f"{'s/epoch':>8s}")
     for name, lr, loss, acc, sec in rows:
         log(f"{name:10s} {lr:7g} {loss:11.4f} {acc:9.4f} {sec:8.2f}")
+    if args.compare_epochs == 1:
+        log("(s/epoch of a one-epoch run includes compiling the training step)")
     plot = None
     if not args.no_plot:
         plot = plot_losses(curves, every, _beside(args.out, "_optimizers.png"), log)
