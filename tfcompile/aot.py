@@ -260,18 +260,18 @@ def _compile_object(llvm_ir: str, target: Target, name: str):
     return obj, const_bytes
 
 
-_ALLOCA = re.compile(r"alloca \[(\d+) x (float|double|i64|i32|i8|ptr)\]|alloca ptr, i64 (\d+)")
-_SIZES = {"float": 4, "double": 8, "i64": 8, "i32": 4, "i8": 1, "ptr": 8}
+_ALLOCA = re.compile(r"alloca (?:\[(\d+) x (\w+)\]|(\w+))(?:, i64 (\d+))?")
+_SIZES = {"float": 4, "double": 8, "i64": 8, "i32": 4, "i16": 2, "i8": 1, "i1": 1, "ptr": 8}
 
 
 def _stack_estimate(llvm_ir: str) -> int:
-    """Sum of the fixed-size stack buffers (matmul packing, task contexts)."""
+    """Sum of the fixed-size stack buffers (matmul packing, task contexts, scalars):
+    an upper bound, as if every one were live at once."""
     total = 0
     for m in _ALLOCA.finditer(llvm_ir):
-        if m.group(1):
-            total += int(m.group(1)) * _SIZES[m.group(2)]
-        else:
-            total += int(m.group(3)) * 8
+        count, elem, scalar, times = m.groups()
+        size = _SIZES.get(elem or scalar, 8) * (int(count) if count else 1)
+        total += size * (int(times) if times else 1)
     return total
 
 

@@ -234,7 +234,8 @@ def render_header(sig: Signature) -> str:
         " *",
         f" * {n}_run(ctx, {run_args})" if run_args else f" * {n}_run(ctx)",
         " * takes the feeds, then the fetches, in this order; every buffer is a",
-        " * C-contiguous (row-major) array owned by the caller:",
+        " * C-contiguous (row-major) array owned by the caller, aligned as its",
+        " * element type needs:",
         " *",
     ]
     lines += [f" *   {row}" for row in _signature_table(sig)] or [" *   (no feeds or fetches)"]
@@ -338,22 +339,27 @@ def render_header(sig: Signature) -> str:
         "",
         "/* The signature at run time. Out-of-range indices give NULL, or -1. */",
     ]
+    meta = []
     for kind in ("feed", "fetch"):
-        lines += [
-            f"int {n}_num_{kind}{'es' if kind == 'fetch' else 's'}(void);",
-            f"const char *{n}_{kind}_name(int i);      /* the graph tensor's name */",
-            f"int {n}_{kind}_index(const char *name);  /* by tensor or C name; -1 if none */",
-            f"const char *{n}_{kind}_dtype(int i);     /* \"float32\", \"int64\", ... */",
-            f"int {n}_{kind}_rank(int i);",
-            f"const int64_t *{n}_{kind}_dims(int i);",
-            f"int64_t {n}_{kind}_size(int i);          /* elements */",
-            f"int64_t {n}_{kind}_bytes(int i);",
+        meta += [
+            (f"int {n}_num_{kind}{'es' if kind == 'fetch' else 's'}(void);", ""),
+            (f"const char *{n}_{kind}_name(int i);", "the graph tensor's name"),
+            (f"int {n}_{kind}_index(const char *name);", "by tensor or C name; -1 if none"),
+            (f"const char *{n}_{kind}_dtype(int i);", '"float32", "int64", ...'),
+            (f"int {n}_{kind}_rank(int i);", ""),
+            (f"const int64_t *{n}_{kind}_dims(int i);", ""),
+            (f"int64_t {n}_{kind}_size(int i);", "elements"),
+            (f"int64_t {n}_{kind}_bytes(int i);", ""),
         ]
+    meta += [
+        (f"int64_t {n}_arena_bytes(void);", "scratch bytes per context"),
+        (f"int64_t {n}_constant_bytes(void);", ""),
+        (f"const char *{n}_target(void);", '"triple cpu features"'),
+        (f"const char *{n}_signature_json(void);", f"the same JSON as {n}.json"),
+    ]
+    width = max(len(d) for d, _ in meta) + 2
+    lines += [d.ljust(width) + f"/* {c} */" if c else d for d, c in meta]
     lines += [
-        f"int64_t {n}_arena_bytes(void);",
-        f"int64_t {n}_constant_bytes(void);",
-        f"const char *{n}_target(void);            /* \"triple cpu features\" */",
-        f"const char *{n}_signature_json(void);    /* the same JSON as {n}.json */",
         "",
         "#ifdef __cplusplus",
         "}",
