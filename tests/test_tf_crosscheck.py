@@ -171,3 +171,42 @@ def test_graph_names_same_as_tensorflow():
     missing = [n for n in theirs if n not in set(ours) and not n.startswith(internal)
                and n not in ("Adam/value",)]
     assert not missing, missing
+
+
+ERROR_CASES = {
+    "missing_feed": lambda tf, s: s.run(tf.placeholder(tf.float32, [2], name="p") * 2),
+    "feed_shape": lambda tf, s: (lambda p: s.run(p, {p: np.zeros(3)}))(
+        tf.placeholder(tf.float32, [2])),
+    "feed_op": lambda tf, s: (lambda p: s.run(p, {p.op: 1.0}))(tf.placeholder(tf.float32)),
+    "bad_fetch_name": lambda tf, s: (tf.constant(1.0), s.run("nothing:0")),
+    "empty_graph": lambda tf, s: s.run([]),
+    "dtype_mismatch": lambda tf, s: tf.constant(1) + tf.constant(1.0),
+    "matmul_shapes": lambda tf, s: tf.matmul(tf.zeros([2, 3]), tf.zeros([4, 2])),
+    "broadcast_shapes": lambda tf, s: tf.zeros([2, 3]) + tf.zeros([2, 4]),
+    "reshape_count": lambda tf, s: tf.reshape(tf.zeros([2, 3]), [4]),
+    "uninitialized": lambda tf, s: s.run(tf.Variable(1.0) * 2),
+    "runtime_broadcast": lambda tf, s: (lambda a, b: s.run(a + b, {a: np.ones(3),
+                                                                 b: np.ones(4)}))(
+        tf.placeholder(tf.float32, [None]), tf.placeholder(tf.float32, [None])),
+    "const_dtype": lambda tf, s: tf.constant(1.5, dtype=tf.int32),
+}
+# (bool(tensor): TF 1.15 raises TypeError, as we do; TF 2's compat.v1 a subclass of its own.)
+
+
+def _error_type(module, case):
+    g = module.Graph()
+    with g.as_default(), module.Session(graph=g) as s:
+        try:
+            case(module, s)
+        except Exception as e:  # noqa: BLE001 - the class is what we compare
+            errors = module.errors
+            for name in ("InvalidArgumentError", "FailedPreconditionError", "NotFoundError"):
+                if isinstance(e, getattr(errors, name)):
+                    return name
+            return type(e).__name__
+    return None
+
+
+@pytest.mark.parametrize("case", sorted(ERROR_CASES))
+def test_error_types_same_as_tensorflow(case):
+    assert _error_type(tfcompile, ERROR_CASES[case]) == _error_type(v1, ERROR_CASES[case])

@@ -207,6 +207,9 @@ class BaseSession:
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
+        if not self._graph._ops:
+            raise RuntimeError("The Session graph is empty. Add operations to the graph "
+                               "before calling run().")
         feeds = self._resolve_feeds(feed_dict)
         if type(fetches) is Tensor and fetches._op._graph is self._graph:
             return self._run_elements([fetches], [], feeds)[id(fetches)]
