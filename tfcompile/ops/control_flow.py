@@ -30,19 +30,12 @@ def group(*inputs, **kwargs):
 
 
 def tuple(tensors, name=None, control_inputs=None):  # noqa: A001
-    from .math_ops import identity
-    with name_scope(name, "tuple", tensors) as scope:
+    """tf.tuple: each output waits for all inputs (TF's `tuple/group_deps`,
+    `tuple/control_dependency[_k]` names)."""
+    with name_scope(name, "tuple", tensors):
         deps = [t for t in tensors if t is not None]
-        gate = group(*deps, *(control_inputs or []), name="control_dependency")
-        out = []
-        g = get_default_graph()
-        for t in tensors:
-            if t is None:
-                out.append(None)
-                continue
-            with g.control_dependencies([gate]):
-                out.append(identity(t))
-        return out
+        gate = group(*deps, *(control_inputs or []))
+        return [None if t is None else with_dependencies([gate], t) for t in tensors]
 
 
 def with_dependencies(dependencies, output_tensor, name=None):
