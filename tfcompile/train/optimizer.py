@@ -148,9 +148,8 @@ class Optimizer:
                     apply_updates = self._finish(update_ops, scope)
                 else:
                     with graph.control_dependencies([self._finish(update_ops, "update")]):
-                        apply_updates = assign_add(
-                            global_step, convert_to_tensor(1, dtype=global_step.dtype),
-                            name=scope)
+                        # the 1 is converted inside the op's scope: `Adam/value`, as TF
+                        apply_updates = assign_add(global_step, 1, name=scope)
             if isinstance(apply_updates, Tensor):
                 apply_updates = apply_updates.op
             train_ops = graph.get_collection_ref(GraphKeys.TRAIN_OP)
