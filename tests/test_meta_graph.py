@@ -269,3 +269,40 @@ def test_fresh_process_restores_and_feeds_by_name(tmp_path):
     np.testing.assert_array_equal(got["pred"], want_pred)
     # The imported train op updates the restored weights as the original does.
     np.testing.assert_allclose(got["kernel"], kernel - np.float32(0.1) * kernel, rtol=1e-6)
+
+
+@pytest.mark.parametrize("make_opt", [lambda: tf.train.AdamOptimizer(0.01),
+                                      lambda: tf.train.MomentumOptimizer(0.1, 0.9)],
+                         ids=["adam", "momentum"])
+def test_training_resumes_after_import_exactly(tmp_path, make_opt):
+    """Slots, the global step and the train op come back: one more step after
+    import_meta_graph + restore equals one more step in the original session."""
+    rng = np.random.default_rng(4)
+    xs = rng.normal(size=(16, 8)).astype(np.float32)
+    ys = rng.integers(0, 4, size=16).astype(np.int64)
+    g = tf.Graph()
+    with g.as_default():
+        x, logits, pred, W, b, _ = _build_model()
+        y = tf.placeholder(tf.int64, [None], name="pl_label")
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=y, logits=logits), name="loss")
+        train = make_opt().minimize(loss, global_step=tf.train.get_or_create_global_step(),
+                                    name="minimize")
+        tf.add_to_collection("minimize", train)
+        saver = tf.train.Saver()
+    with tf.Session(graph=g) as sess:
+        sess.run(tf.global_variables_initializer())
+        for _ in range(3):
+            sess.run(train, {x: xs, y: ys})
+        prefix = saver.save(sess, str(tmp_path / "m"))
+        sess.run(train, {x: xs, y: ys})
+        want = sess.run([logits, loss], {x: xs, y: ys})
+    with tf.Graph().as_default() as g2:
+        s2 = tf.train.import_meta_graph(prefix + ".meta")
+        with tf.Session(graph=g2) as sess:
+            s2.restore(sess, prefix)
+            feed = {"pl_image:0": xs, "pl_label:0": ys}
+            sess.run(g2.get_collection("minimize")[0], feed)
+            got = sess.run(["logits:0", "loss:0"], feed)
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
