@@ -1,0 +1,210 @@
+"""Rendering results: the side-by-side table (text or Markdown), the targets of
+issue 8 with whether this run met them, and benchmarks/RESULTS.md.
+
+Each peer cell is its median time and its ratio to tfcompile
+(peer time / tfcompile time: above 1 means tfcompile is faster).
+"""
+from __future__ import annotations
+
+from .harness import NOT_APPLICABLE, CaseResult
+from .workloads import GROUPS
+
+GROUP_TITLES = {"elementwise": "Fused elementwise chain", "matmul": "Matmul (float32)",
+                "mlp": "MLP forward pass", "train": "MLP training step",
+                "compile": "Compile and load", "dispatch": "Dispatch overhead"}
+
+
+def fmt_time(s: float) -> str:
+    if s < 1e-3:
+        return f"{s * 1e6:.1f} us"
+    if s < 1.0:
+        return f"{s * 1e3:.2f} ms"
+    return f"{s:.2f} s"
+
+
+class _Notes:
+    """Numbered footnotes, one number per distinct text."""
+
+    def __init__(self):
+        self.texts = []
+
+    def ref(self, text: str) -> str:
+        if text not in self.texts:
+            self.texts.append(text)
+        return f"[{self.texts.index(text) + 1}]"
+
+
+def _cell(r: CaseResult, lib: str, notes: _Notes) -> str:
+    o = r.outcomes.get(lib)
+    if o is None:
+        return ""
+    if o.skipped == NOT_APPLICABLE:
+        return ""
+    if o.skipped:
+        return "-" + notes.ref(f"{lib}: {o.skipped}")
+    if o.error:
+        return "FAILED" + notes.ref(f"{lib}, {r.label}: {o.error}")
+    if o.seconds is None:
+        text = "ran"
+    else:
+        text = fmt_time(o.seconds)
+        base = r.outcomes.get("tfcompile")
+        if r.flops:
+            text += f", {r.flops / o.seconds / 1e9:.0f} GF/s"
+        if lib != "tfcompile" and base is not None and base.seconds:
+            text += f" ({o.seconds / base.seconds:.2f}x)"
+    if o.ok is False:
+        text += " WRONG" + notes.ref(
+            f"{lib}, {r.label}: differs from numpy by {o.err:.2e} (relative; tolerance "
+            f"{o.tol:.0e})")
+    if o.note:
+        text += notes.ref(f"{lib}, {r.label}: {o.note}")
+    return text
+
+
+def _rows(results, libs, notes):
+    head = ["workload", "threads"] + libs
+    rows = []
+    for g in GROUPS:
+        for r in (r for r in results if r.group == g):
+            rows.append([r.label, str(r.threads)] + [_cell(r, lib, notes) for lib in libs])
+    return head, rows
+
+
+def text_table(results, libs) -> str:
+    notes = _Notes()
+    head, rows = _rows(results, libs, notes)
+    widths = [max(len(x) for x in col) for col in zip(head, *rows)]
+    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa
+    out = [line(head), line(["-" * w for w in widths])] + [line(r) for r in rows]
+    out += [""] + [f"[{i + 1}] {t}" for i, t in enumerate(notes.texts)]
+    return "\n".join(out)
+
+
+def markdown_table(results, libs) -> str:
+    notes = _Notes()
+    head, rows = _rows(results, libs, notes)
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    out += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
+    out += [""] + [f"{i + 1}. {t}" for i, t in enumerate(notes.texts)]
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------- targets
+
+def _find(results, group, *words):
+    return [r for r in results if r.group == group and all(w in r.label for w in words)]
+
+
+def _secs(r, lib):
+    o = r.outcomes.get(lib)
+    return o.seconds if o is not None and o.seconds and o.ok is not False else None
+
+
+def targets(results) -> list:
+    """(target, measured, met) for each target of issue 8 that this run measured;
+    met is True, False, or None when the run lacks what the target needs."""
+    out = []
+
+    # matmul >= 0.9x numpy's GFLOP/s at 512..2048, 1 and 2 threads
+    cells, met = [], True
+    for r in _find(results, "matmul"):
+        n = int(r.label.split()[-1].split("x")[0])
+        if n < 512:
+            continue
+        ours, npy = _secs(r, "tfcompile"), _secs(r, "numpy")
+        if ours is None or npy is None:
+            cells.append(f"{n}/{r.threads}t: n/a")
+            met = None if met is not False else False
+            continue
+        cells.append(f"{n}/{r.threads}t {npy / ours:.2f}")
+        met = met if met is None else (met and npy / ours >= 0.9)
+    if cells:
+        out.append(("matmul >= 0.9x numpy GFLOP/s, 512..2048, 1 and 2 threads "
+                    "(size/threads: tfcompile GF/s / numpy GF/s)", ", ".join(cells), met))
+
+    # training step faster than every peer
+    for opt in ("Adam", "SGD"):
+        for r in _find(results, "train", "784-256-10", f"({opt})", "batch 128"):
+            ours = _secs(r, "tfcompile")
+            peers = {lib: _secs(r, lib) for lib in r.outcomes if lib != "tfcompile"}
+            peers = {k: v for k, v in peers.items() if v}
+            if ours is None or not peers:
+                out.append((f"784-256-10 train step ({opt}), batch 128, faster than every peer",
+                            "n/a", None))
+                continue
+            best = min(peers, key=peers.get)
+            out.append((f"784-256-10 train step ({opt}), batch 128, faster than every peer",
+                        f"tfcompile {fmt_time(ours)}, fastest peer {best} "
+                        f"{fmt_time(peers[best])} ({peers[best] / ours:.2f}x)",
+                        peers[best] > ours))
+
+    for r in _find(results, "mlp", "784-256-10", "batch 128"):
+        ours, npy = _secs(r, "tfcompile"), _secs(r, "numpy")
+        out.append(("784-256-10 forward, batch 128, faster than numpy",
+                    f"tfcompile {fmt_time(ours)}, numpy {fmt_time(npy)}" if ours and npy
+                    else "n/a", (npy > ours) if ours and npy else None))
+    for r in _find(results, "mlp", "784-256-10", "batch 1"):
+        if not r.label.endswith("batch 1"):
+            continue
+        ours = _secs(r, "tfcompile")
+        out.append(("784-256-10 forward, batch 1, < 10 us per Session.run",
+                    fmt_time(ours) if ours else "n/a", (ours < 10e-6) if ours else None))
+
+    limits = [("dispatch", "tiny graph", "Session.run overhead on a tiny graph <= 20 us", 20e-6),
+              ("compile", "warm load", "warm disk-cache load of the MLP step <= 20 ms", 20e-3),
+              ("compile", "cold compile", "cold compile of the MLP step <= 0.5 s", 0.5)]
+    for group, word, text, limit in limits:
+        for r in _find(results, group, word):
+            ours = _secs(r, "tfcompile")
+            out.append((text, fmt_time(ours) if ours else "n/a",
+                        (ours <= limit) if ours else None))
+
+    # issue 4's elementwise targets, on one thread
+    for r in _find(results, "elementwise", "relu"):
+        if r.threads != 1:
+            continue
+        ours, npy = _secs(r, "tfcompile"), _secs(r, "numpy")
+        floor = [_secs(f, "numpy") for f in _find(results, "elementwise", "floor")
+                 if f.threads == 1]
+        if ours and npy:
+            out.append(("elementwise chain >= 5x faster than numpy (1 thread)",
+                        f"{npy / ours:.2f}x", npy / ours >= 5))
+        if ours and floor and floor[0]:
+            out.append(("elementwise chain within 1.3x of the memory-bound copy (1 thread)",
+                        f"{ours / floor[0]:.2f}x", ours / floor[0] <= 1.3))
+    return out
+
+
+def targets_markdown(rows) -> str:
+    word = {True: "met", False: "NOT met", None: "not measured"}
+    out = ["| target | measured | |", "|---|---|---|"]
+    out += [f"| {t} | {m} | {word[ok]} |" for t, m, ok in rows]
+    return "\n".join(out)
+
+
+def targets_text(rows) -> str:
+    word = {True: "met", False: "NOT met", None: "not measured"}
+    return "\n".join(f"  [{word[ok]}] {t}: {m}" for t, m, ok in rows)
+
+
+def results_markdown(results, libs, machine: dict, command: str, started: str,
+                     elapsed_s: float, load: tuple, extra_notes=()) -> str:
+    lines = ["# Benchmark results", "",
+             "tfcompile next to its peers, measured in one run by the suite in this folder. "
+             "Each cell is the median time of one call; a peer's ratio is its time over "
+             "tfcompile's (above 1: tfcompile is faster). Timings alternate between the "
+             "libraries so that each sees the same load. Every result is first checked "
+             "against numpy's (WRONG marks a difference beyond tolerance).", "",
+             "Command:", "", f"    {command}", "",
+             f"Run {started}, {elapsed_s / 60:.1f} min. Load average (1 min) at start "
+             f"{load[0]:.2f}, at end {load[1]:.2f}: the machine was shared with other "
+             "users while the suite ran, so repeats were alternated and medians reported.", "",
+             "## Machine", ""]
+    lines += [f"- {k}: {v}" for k, v in machine.items()]
+    lines += ["", "## Results", "", markdown_table(results, libs), "",
+              "## Targets (issue 8, and issue 4's elementwise benchmark)", "",
+              targets_markdown(targets(results)), ""]
+    if extra_notes:
+        lines += ["## Notes", ""] + [f"- {n}" for n in extra_notes] + [""]
+    return "\n".join(lines)
