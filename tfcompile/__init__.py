@@ -70,6 +70,7 @@ from .variables import (Variable, all_variables, assign, assign_add, assign_sub,
 
 from .gradients import AggregationMethod, UnconnectedGradients, gradients
 from . import train
+from . import aot  # tf.aot.export: a trained model as a C library
 
 _overloads.install()
 
