@@ -210,7 +210,7 @@ class _Fuser:
                 src = self.kernel_of[m_ins]
                 if (src is k or not self._all_reductions(src)
                         or src.roots[0].result.shape != shape
-                        or not self._needed_elsewhere(m_ins, k)
+                        or not all(self._needed_elsewhere(r, k) for r in src.roots)
                         or self._path_through_others(src, k)):
                     continue
                 for ins in src.members:
@@ -238,11 +238,12 @@ class _Fuser:
         return out
 
     def _needed_elsewhere(self, root: Instr, k: _Kernel) -> bool:
-        """A root read by kernel k must stay an output of the merged kernel (a
-        result, or read by a third kernel), so the codegen stores it before the
-        reduction that reads it instead of recomputing it per element."""
+        """Each root of the kernel merged into k must stay an output (a result,
+        or read by a third kernel), so the codegen stores it before the
+        reductions that read it instead of recomputing it per element."""
         v = root.result
-        return v in self.results or any(self.kernel_of.get(c) not in (None, k)
+        src = self.kernel_of[root]
+        return v in self.results or any(self.kernel_of.get(c) not in (None, k, src)
                                          for c in self.users.get(v, []))
 
     def _path_through_others(self, src: _Kernel, dst: _Kernel) -> bool:
