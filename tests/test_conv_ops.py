@@ -394,3 +394,32 @@ def test_pool_and_batch_norm_gradients():
                 tf.nn.max_pool(a, [1, 1, 2, 2], [1, 1, 2, 2], "VALID", data_format="NCHW"),
                 tf.nn.avg_pool(b, [1, 3, 2, 1], [1, 2, 2, 1], "SAME"), y, yi]
     _check_gradients(build, [x1, x2, x3, sc, of])
+
+
+def test_conv_and_pool_layers():
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((2, 9, 8, 3)).astype(np.float32)
+    px = tf.placeholder(tf.float32, [None, 9, 8, 3])
+    h = tf.layers.conv2d(px, 4, 3, padding="same", activation=tf.nn.relu,
+                         bias_initializer=tf.constant_initializer(0.1))
+    p = tf.layers.max_pooling2d(h, 2, 2)
+    h2 = tf.layers.conv2d(p, 2, [2, 3], strides=(1, 2), name="second")
+    a = tf.layers.average_pooling2d(h, [3, 3], 2, padding="same")
+    assert h.name == "conv2d/Relu:0" and p.name == "max_pooling2d/MaxPool:0"
+    assert h2.name == "second/BiasAdd:0" and a.name == "average_pooling2d/AvgPool:0"
+    assert h.op.inputs[0].op.inputs[0].op.name == "conv2d/Conv2D"
+    assert [v.name for v in tf.trainable_variables()] == [
+        "conv2d/kernel:0", "conv2d/bias:0", "second/kernel:0", "second/bias:0"]
+    assert p.shape.as_list() == [None, 4, 4, 4] and h2.shape.as_list() == [None, 3, 1, 2]
+    with tf.Session() as s:
+        s.run(tf.global_variables_initializer())
+        k1, k2, b2, got_p, got_h2, got_a = s.run(
+            [tf.trainable_variables()[0], tf.trainable_variables()[2],
+             tf.trainable_variables()[3], p, h2, a], {px: x})
+    ref_h = np.maximum(np_conv2d(x, k1, (1, 1), "SAME") + 0.1, 0)
+    ref_p = np_pool(ref_h, (2, 2), (2, 2), "VALID", "max")
+    np.testing.assert_allclose(got_p, ref_p, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(got_h2, np_conv2d(ref_p, k2, (1, 2), "VALID") + b2,
+                               rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(got_a, np_pool(ref_h, (3, 3), (2, 2), "SAME", "avg"),
+                               rtol=1e-4, atol=1e-5)

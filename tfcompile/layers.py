@@ -337,3 +337,8 @@ def dropout(inputs, rate=0.5, noise_shape=None, seed=None, training=False, name=
     """tf.layers.dropout: drops (and rescales) only when `training`."""
     return Dropout(rate, noise_shape=noise_shape, seed=seed, name=name).apply(
         inputs, training=training)
+
+
+# The convolution and pooling layers live in conv_layers.py.
+from .conv_layers import (AveragePooling2D, Conv2D, MaxPooling2D,  # noqa: E402
+                          average_pooling2d, conv2d, max_pooling2d)
