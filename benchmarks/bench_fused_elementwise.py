@@ -28,6 +28,7 @@ import os
 import time
 
 os.environ["TFC_NUM_THREADS"] = "1"
+os.environ["TFC_CACHE"] = "0"       # compile here: the passes' statistics are reported
 
 import numpy as np  # noqa: E402
 

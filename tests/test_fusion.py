@@ -120,6 +120,35 @@ def test_softmax_takes_two_passes_over_memory():
     np.testing.assert_allclose(cf.run([x])[0], e / e.sum(1, keepdims=True), rtol=1e-5)
 
 
+def test_reductions_of_one_row_share_a_loop():
+    # max, sum(exp(x - max)) and sum(|x - max|): one loop over the rows.
+    fn = Function()
+    b = Builder(fn)
+    x = b.param(f32(20, 9), "x")
+    m = b.emit("reduce", [x], kind="max", axes=(1,))
+    d = b.emit("sub", [x, b.emit("broadcast", [m], shape=(20, 9), dims=(0,))])
+    b.result(b.emit("reduce", [b.emit("exp", [d])], kind="sum", axes=(1,)), "s")
+    b.result(b.emit("reduce", [b.emit("abs", [d])], kind="sum", axes=(1,)), "q")
+    b.result(b.emit("mul", [d, d]), "squares")
+    opt, kernels, stats, cf = compiled_vs_interpreter(fn)
+    assert stats["merged_reductions"] == 2
+    assert outputs(opt, kernels) == [["reduce", "reduce", "reduce"], ["mul"]]
+    assert cf.stats["nests"] == 2
+
+
+def test_reduction_read_only_by_another_keeps_its_own_kernel():
+    # Merged, the max would be recomputed for every element the sum reads.
+    fn = Function()
+    b = Builder(fn)
+    x = b.param(f32(20, 9), "x")
+    m = b.emit("reduce", [x], kind="max", axes=(1,))
+    d = b.emit("sub", [x, b.emit("broadcast", [m], shape=(20, 9), dims=(0,))])
+    b.result(b.emit("reduce", [b.emit("exp", [d])], kind="sum", axes=(1,)), "s")
+    opt, kernels, stats, cf = compiled_vs_interpreter(fn)
+    assert stats["merged_reductions"] == 0
+    assert outputs(opt, kernels) == [["reduce"], ["reduce"]]
+
+
 def test_reduction_feeds_elementwise_consumer_in_one_kernel():
     # mean over rows: the sum is computed inside the division's loop.
     fn = Function()
@@ -299,7 +328,7 @@ def _mlp_step(optimize_graph: bool, steps: int = 2):
         return losses, weights, step.exe.stats.get("passes")
 
 
-def test_mnist_mlp_training_step_kernel_count():
+def test_mnist_mlp_training_step_kernel_count(monkeypatch):
     """784-144-36-10 MLP, sparse softmax cross entropy, gradient descent: 17 kernels.
 
     forward   3  each dense layer's matmul + bias add (+ relu) in one kernel
@@ -311,6 +340,7 @@ def test_mnist_mlp_training_step_kernel_count():
                  and for layers 2 and 1, the matmul of the incoming gradient
                  with relu's gradient as its epilogue (2)
     """
+    monkeypatch.setenv("TFC_CACHE", "0")     # compiled here, so the passes' statistics exist
     _, _, stats = _mlp_step(True, steps=1)
     assert stats is not None
     assert stats["kernels"] == 17, stats["kernel_kinds"]
@@ -318,7 +348,8 @@ def test_mnist_mlp_training_step_kernel_count():
 
 
 @pytest.mark.slow
-def test_mnist_mlp_training_step_optimized_equals_unoptimized():
+def test_mnist_mlp_training_step_optimized_equals_unoptimized(monkeypatch):
+    monkeypatch.setenv("TFC_CACHE", "0")
     losses, weights, stats = _mlp_step(True)
     ref_losses, ref_weights, ref_stats = _mlp_step(False)
     assert stats["kernels"] == 17 and ref_stats is None
