@@ -385,6 +385,11 @@ def test_golden_header(tmp_path):
     src.write_text('#include "small.h"\nint main(void) { return SMALL_NUM_FEEDS - 3; }\n')
     compile_c(src.read_text(), tmp_path / "use", f"-I{tmp_path}", "-Wextra", "-pedantic",
               "-Werror")
+    cxx = shutil.which("c++")
+    if cxx:
+        proc = subprocess.run([cxx, "-x", "c++", "-fsyntax-only", "-Wall", "-Werror",
+                               f"-I{tmp_path}", str(src)], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
     # every dtype crosses the C boundary right (checked with the loader)
     model = exp.load()
     av = np.array([[1, -2, 3], [0.5, 4, -1]], np.float32)
@@ -532,6 +537,24 @@ def test_cli_exports_a_saved_model(mlp, tmp_path):
     bad = main(["aot", "--meta", prefix + ".meta", "--feed", "x:2x6", "--fetch", "logits",
                 "--name", "clf", "--out", str(out), "--quiet"])
     assert bad == 1
+
+
+def test_cli_bench_hook(tmp_path, monkeypatch, capfd):
+    """`tfcompile bench ARGS` runs `python -m benchmarks ARGS` (here a stand-in)."""
+    from tfcompile.cli import main
+    pkg = tmp_path / "benchmarks"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "__main__.py").write_text("import sys\nprint('bench-args', sys.argv[1:])\n")
+    monkeypatch.chdir(tmp_path.parent)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for mod in [m for m in sys.modules if m == "benchmarks" or m.startswith("benchmarks.")]:
+        monkeypatch.delitem(sys.modules, mod)
+    assert main(["bench", "--quick"]) == 0
+    assert "bench-args ['--quick']" in capfd.readouterr().out
+    (pkg / "__main__.py").unlink()
+    monkeypatch.delitem(sys.modules, "benchmarks", raising=False)
+    assert main(["bench"]) == 2 and "benchmarks" in capfd.readouterr().err
 
 
 def test_cli_reports_errors(tmp_path, capsys):

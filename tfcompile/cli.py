@@ -125,19 +125,40 @@ def run_aot(args, log=print):
     return result
 
 
-def run_bench(args):
-    if importlib.util.find_spec("benchmarks") is None:
-        print("tfcompile bench: no 'benchmarks' package importable from here (run it from "
-              "the source tree, or run a benchmark file directly, e.g. "
-              "python benchmarks/bench_aot.py)", file=sys.stderr)
+def _runnable(module):
+    """The folder to import `module` from when `python -m module` would run there
+    (a package needs its __main__), else None."""
+    try:
+        spec = importlib.util.find_spec(module)
+        if spec is None or not spec.origin:
+            return None
+        if spec.submodule_search_locations is not None:
+            if importlib.util.find_spec(module + ".__main__") is None:
+                return None
+            return os.path.dirname(os.path.dirname(spec.origin))
+        return os.path.dirname(spec.origin)
+    except (ImportError, ValueError):
+        return None
+
+
+def run_bench(argv):
+    where = _runnable("benchmarks")
+    if where is None:
+        print("tfcompile bench: no runnable 'benchmarks' module here (python -m benchmarks "
+              "needs benchmarks/__main__.py); run a benchmark file directly, e.g. "
+              "python benchmarks/bench_aot.py", file=sys.stderr)
         return 2
-    return subprocess.call([sys.executable, "-m", "benchmarks", *args.args])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (where, env.get("PYTHONPATH")) if p)
+    return subprocess.call([sys.executable, "-m", "benchmarks", *argv], env=env)
 
 
 def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"]:
+        # everything after `bench` belongs to the benchmarks, options included
+        return run_bench(argv[1:])
     args = build_parser().parse_args(argv)
-    if args.command == "bench":
-        return run_bench(args)
     from .aot import ExportError
     from .errors import OpError
     try:
