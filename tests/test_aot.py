@@ -440,6 +440,77 @@ int main(void) {
     assert int(out[3]) == int(np.argmax(y[1]))
 
 
+THREADS_C = r"""
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "wide.h"
+
+#define N_ITER 60
+static float x[2][WIDE_FEED_X_SIZE], ref[2][WIDE_FETCH_Y_SIZE];
+
+static void *worker(void *arg) {
+    int which = *(int *)arg, it, k, bad = 0;
+    static float out[2][WIDE_FETCH_Y_SIZE];
+    wide *ctx = wide_create();
+    for (it = 0; it < N_ITER && ctx; it++) {
+        if (wide_run(ctx, x[which], out[which]) != 0) { bad++; break; }
+        for (k = 0; k < WIDE_FETCH_Y_SIZE; k++)
+            if (fabsf(out[which][k] - ref[which][k]) > 1e-5f * (1.0f + fabsf(ref[which][k])))
+                bad++;
+    }
+    wide_destroy(ctx);
+    *(int *)arg = bad;
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    FILE *f = fopen(argv[1], "rb");
+    int w, arg[2] = {0, 1};
+    pthread_t th[2];
+    wide *ctx = wide_create();
+    if (!f || fread(x, sizeof x, 1, f) != 1 || !ctx) return 2;
+    wide_set_num_threads(ctx, 2);
+    for (w = 0; w < 2; w++)
+        if (wide_run(ctx, x[w], ref[w]) != 0) return 3;
+    for (w = 0; w < 2; w++) pthread_create(&th[w], NULL, worker, &arg[w]);
+    for (w = 0; w < 2; w++) pthread_join(th[w], NULL);
+    printf("%d %d", arg[0], arg[1]);
+    for (w = 0; w < 2; w++) printf(" %.9g %.9g", ref[w][0], ref[w][WIDE_FETCH_Y_SIZE - 1]);
+    printf("\n");
+    wide_destroy(ctx);
+    return 0;
+}
+"""
+
+
+def test_contexts_on_two_threads_share_the_pool(tmp_path):
+    """Kernels large enough for the thread pool, two contexts on two threads."""
+    rng = np.random.default_rng(5)
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None, 128], name="x")
+        W = tf.Variable(rng.standard_normal((128, 128)).astype(np.float32) / 12, name="W")
+        y = tf.matmul(tf.nn.relu(tf.matmul(x, W)), W, name="y")
+        init = tf.global_variables_initializer()
+    with tf.Session(graph=g) as sess:
+        sess.run(init)
+        exp = aot.export(sess, {x: [64, 128]}, [y], "wide", tmp_path)
+        xs = rng.standard_normal((2, 64, 128)).astype(np.float32)
+        want = [sess.run(y, {x: xs[i]}) for i in range(2)]
+    assert exp.stats["parallel_nests"] >= 1
+    xs.tofile(tmp_path / "x.bin")
+    prog = compile_c(THREADS_C, tmp_path / "threads", f"-I{tmp_path}", tmp_path / "libwide.a",
+                     "-lm", "-lpthread")
+    out = run_prog(prog, tmp_path / "x.bin").split()
+    assert out[:2] == ["0", "0"]
+    got = np.array(out[2:], np.float32).reshape(2, 2)
+    for i in range(2):
+        np.testing.assert_allclose(got[i], [want[i][0, 0], want[i][-1, -1]], rtol=1e-5,
+                                   atol=1e-5)
+
+
 # ---------------------------------------------------------------- targets, random ops
 
 def test_portable_target(tmp_path):

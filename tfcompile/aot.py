@@ -456,7 +456,8 @@ def export(session, feeds, fetches, name, out_dir, target=None, *, optimize=True
         shutil.rmtree(work, ignore_errors=True)
     t4 = time.perf_counter()
     stats = {"lower_s": t1 - t0, "optimize_s": t2 - t1, "codegen_s": t3 - t2,
-             "build_s": t4 - t3, "total_s": t4 - t0, "kernels": cpu.stats.get("kernels")}
+             "build_s": t4 - t3, "total_s": t4 - t0, "kernels": cpu.stats.get("kernels"),
+             "parallel_nests": cpu.stats.get("parallel_nests")}
     return Exported(out_dir, sig, stats)
 
 
