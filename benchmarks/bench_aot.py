@@ -171,7 +171,7 @@ def restored(meta, checkpoint):
 def onnx_session(weights):
     """An onnxruntime session of the MLP with these [W, b, W, b, ...], or a reason why not."""
     try:
-        import onnx
+        import onnx  # noqa: F401  (numpy_helper and helper need it)
         import onnxruntime as ort
         from onnx import TensorProto, helper, numpy_helper
     except ImportError as e:

@@ -24,13 +24,15 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from . import dtypes as _dt
 from .aot_c import (C_TYPES, Signature, Target, TensorSpec, c_identifiers, check_model_name,
-                    render_header, render_wrapper)
+                    render_header)
+from .aot_wrapper import render_wrapper
 from .graph import Operation, Tensor
 from .variables import Variable
 
@@ -364,8 +366,6 @@ def export(session, feeds, fetches, name, out_dir, target=None, *, optimize=True
     CPU), a CPU name like "x86-64-v3", (triple, cpu[, features]) or a dict.
     cc: the C compiler command (default $CC, else cc); keep_intermediates
     keeps the generated C, LLVM IR and objects in out_dir/<name>.build/."""
-    import time
-
     from . import __version__
     from .ir.codegen.cpu import generate
     from .ir.core import TensorType
