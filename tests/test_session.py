@@ -121,6 +121,7 @@ def test_tensor_of_another_graph():
     g = tf.Graph()
     with g.as_default():
         c = tf.constant(1.0)
+    tf.constant(2.0)
     with tf.Session() as s:
         with pytest.raises(ValueError, match="graph"):
             s.run(c)

@@ -74,6 +74,8 @@ from . import aot  # tf.aot.export: a trained model as a C library
 
 _overloads.install()
 
+from . import namespaces as _namespaces  # noqa: E402 - needs the names above
+
 newaxis = None
 __version__ = "0.1.0"
 VERSION = "1.15.0-tfcompile"
@@ -96,3 +98,6 @@ def compile(fetches, feeds, session=None):  # noqa: A001 - the compile-and-run A
 def jit(fn=None, **kwargs):
     from .api import jit as _j
     return _j(fn, **kwargs)
+
+
+_namespaces.build(__import__(__name__))
