@@ -210,3 +210,26 @@ def _error_type(module, case):
 @pytest.mark.parametrize("case", sorted(ERROR_CASES))
 def test_error_types_same_as_tensorflow(case):
     assert _error_type(tfcompile, ERROR_CASES[case]) == _error_type(v1, ERROR_CASES[case])
+
+
+def prog_losses(tf):
+    x = tf.placeholder(tf.float32, [None, 3], name="x")
+    lab = tf.placeholder(tf.int64, [None], name="labels")
+    w = tf.constant([1.0, 0.0, 2.0, 1.0])
+    onehot = tf.one_hot(lab, 3)
+    return {
+        "sparse": tf.losses.sparse_softmax_cross_entropy(lab, x),
+        "sparse_w": tf.losses.sparse_softmax_cross_entropy(lab, x, weights=w),
+        "softmax": tf.losses.softmax_cross_entropy(onehot, x, label_smoothing=0.1),
+        "sigmoid": tf.losses.sigmoid_cross_entropy(onehot, x),
+        "mse": tf.losses.mean_squared_error(onehot, x),
+        "abs": tf.losses.absolute_difference(onehot, x),
+        "huber": tf.losses.huber_loss(onehot, x),
+        "none": tf.losses.mean_squared_error(onehot, x, loss_collection=None,
+                                             reduction=tf.losses.Reduction.NONE),
+        "total": tf.losses.get_total_loss(),
+    }, {x: X, lab: L}
+
+
+def test_losses_same_as_tensorflow():
+    test_same_as_tensorflow(prog_losses, 1)
