@@ -233,3 +233,14 @@ def prog_losses(tf):
 
 def test_losses_same_as_tensorflow():
     test_same_as_tensorflow(prog_losses, 1)
+
+
+def prog_cond(tf):
+    x = tf.placeholder(tf.float32, [None, 3], name="x")
+    p = tf.placeholder_with_default(True, [], name="p")
+    y = tf.cond(p, lambda: x * 2, lambda: x - 1)
+    return {"y": y, "g": tf.gradients(tf.reduce_sum(y * y), x)[0]}, {x: X}
+
+
+def test_cond_same_as_tensorflow():
+    test_same_as_tensorflow(prog_cond, 1)

@@ -44,6 +44,7 @@ from .ops import conv_grad as _conv_grad, linalg_grad as _linalg_grad  # noqa: F
 from .ops import manip_grad as _manip_grad  # noqa: F401 - registers the gradients
 from .ops.constant_op import constant, convert_to_tensor, is_tensor
 from .ops.control_flow import group, no_op, tuple  # noqa: A004
+from .ops.cond_ops import case, cond, while_loop
 from .ops.math_ops import (abs, add, add_n, argmax, argmin, cast, ceil, cos,  # noqa: A004
                            count_nonzero, div, div_no_nan, divide, equal, exp, expm1, floor,
                            floor_div, floordiv, floormod, greater, greater_equal, identity,
