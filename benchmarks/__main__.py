@@ -71,7 +71,8 @@ def run_suite(cfg: Config, groups, out=sys.stdout, progress=True):
             if progress:
                 print(f"  {case.label}, {case.threads} thread(s) ...", file=out, flush=True)
             results.append(run_case(case, libs, repeats=cfg.repeats,
-                                    min_sample_s=cfg.min_sample_s, measure=cfg.measure,
+                                    min_sample_s=cfg.min_sample_s, rounds=cfg.rounds,
+                                    gap_s=cfg.gap_s, measure=cfg.measure,
                                     skipped=skipped))
     return results, libs
 

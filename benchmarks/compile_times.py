@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .harness import CaseResult, Outcome, _describe
+from .harness import NOT_APPLICABLE, CaseResult, Outcome, _describe
 from .workloads import TrainSpec, train_data
 
 SPEC = TrainSpec((784, 256, 10), 128, "adam")
@@ -122,13 +122,13 @@ def compile_results(repeats: int, threads: int, libs: list, skipped: dict) -> li
                       threads, None)
     warm = CaseResult("compile", f"warm load from disk cache: {LABEL} (new process)",
                       threads, None)
+    # only tfcompile and TF XLA compile the step ahead of its first run, and only
+    # tfcompile keeps compiled code on disk: the other cells stay blank
     for lib in libs:
-        cold.outcomes[lib] = Outcome(skipped=skipped.get(lib))
-        warm.outcomes[lib] = Outcome(skipped=skipped.get(lib) or
-                                     f"{lib} keeps no compile cache on disk")
-    for lib in libs:
-        if lib not in ("tfcompile", "TF XLA") and not skipped.get(lib):
-            cold.outcomes[lib].skipped = f"{lib} does not compile ahead of the first call"
+        cold.outcomes[lib] = Outcome(skipped=skipped.get(lib) or (
+            None if lib in ("tfcompile", "TF XLA") else NOT_APPLICABLE))
+        warm.outcomes[lib] = Outcome(skipped=skipped.get(lib) or (
+            None if lib == "tfcompile" else NOT_APPLICABLE))
     if "tfcompile" in libs:
         tmp = Path(tempfile.mkdtemp(prefix="tfc-bench-cache-"))
         try:

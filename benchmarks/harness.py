@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import statistics
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -18,7 +19,6 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .bench_matmul import median_times
 
 REFERENCE = "numpy"
 NOT_APPLICABLE = "not applicable"   # a skip that the table leaves blank, without a note
@@ -160,7 +160,8 @@ def _calibrate(f, min_sample_s: float, max_inner: int = 100000) -> int:
 
 
 def run_case(case: Case, libs: list, *, repeats: int, min_sample_s: float,
-             measure: bool = True, skipped: dict | None = None) -> CaseResult:
+             rounds: int = 1, gap_s: float = 0.0, measure: bool = True,
+             skipped: dict | None = None) -> CaseResult:
     """Builds, checks and (with `measure`) times every library on `case`.
 
     libs: library names in column order; skipped: lib -> why it is absent."""
@@ -202,18 +203,32 @@ def run_case(case: Case, libs: list, *, repeats: int, min_sample_s: float,
                 out.note = "; ".join(x for x in (out.note, impls[lib].tol_reason) if x)
         if measure and impls:
             names = list(impls)
-            loops = []
-            for lib in names:
-                f = impls[lib].run
-                k = _calibrate(f, min_sample_s)
-                loops.append((k, f))
-
-            def sample(k, f):
-                def g():
-                    for _ in range(k):
-                        f()
-                return g
-            ts = median_times([sample(k, f) for k, f in loops], repeats)
-            for lib, (k, _), t in zip(names, loops, ts):
-                res.outcomes[lib].seconds = t / k
+            loops = [(_calibrate(impls[lib].run, min_sample_s), impls[lib].run) for lib in names]
+            ts = timed_blocks(loops, repeats, rounds, gap_s)
+            for lib, t in zip(names, ts):
+                res.outcomes[lib].seconds = t
     return res
+
+
+def timed_blocks(loops, repeats: int, rounds: int, gap_s: float) -> list:
+    """Median seconds per call of each (calls per sample, callable).
+
+    The libraries take turns in `rounds` blocks of samples, so slow drifts of
+    the machine's load reach all of them alike. Before each block the harness
+    sleeps `gap_s`, so that the previous library's idle threads (OpenBLAS,
+    OpenMP and Eigen pools spin for a while after each call) have gone to
+    sleep and do not compete for the cores, then makes one untimed call.
+    """
+    per_block = max(1, math.ceil(repeats / max(1, rounds)))
+    samples = [[] for _ in loops]
+    for _ in range(max(1, rounds)):
+        for (k, f), out in zip(loops, samples):
+            if gap_s > 0:
+                time.sleep(gap_s)
+            f()
+            for _ in range(per_block):
+                t0 = time.perf_counter()
+                for _ in range(k):
+                    f()
+                out.append((time.perf_counter() - t0) / k)
+    return [statistics.median(s) for s in samples]

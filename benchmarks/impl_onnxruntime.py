@@ -54,7 +54,7 @@ def elementwise(d, threads):
              helper.make_node("Mul", ["r", "half"], ["rh"]),
              helper.make_node("Tanh", ["x"], ["t"]),
              helper.make_node("Add", ["rh", "t"], ["y"])]
-    sess = _session(nodes, [("x", [n]), ("w", [n]), ("b", [n])], [("y", [n])],
+    sess = _session(nodes, [("x", [n]), ("w", list(d.w.shape)), ("b", list(d.b.shape))], [("y", [n])],
                     [("half", np.float32(0.5))], threads)
     return _impl(sess, {"x": d.x, "w": d.w, "b": d.b})
 

@@ -24,8 +24,8 @@ def elementwise(d, threads):
     with g.as_default():
         n = d.x.shape[0]
         x = tf.placeholder(tf.float32, [n], name="x")
-        w = tf.placeholder(tf.float32, [n], name="w")
-        b = tf.placeholder(tf.float32, [n], name="b")
+        w = tf.placeholder(tf.float32, list(d.w.shape), name="w")
+        b = tf.placeholder(tf.float32, list(d.b.shape), name="b")
         y = tf.nn.relu(x * w + b) * 0.5 + tf.tanh(x)
     s = new_session()
     feed = {x: d.x, w: d.w, b: d.b}

@@ -7,7 +7,6 @@ import importlib
 import os
 import platform
 import subprocess
-import sys
 from pathlib import Path
 
 ENV_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS",
@@ -129,5 +128,4 @@ def describe() -> dict:
         "numpy BLAS": blas(),
         "environment": ", ".join(f"{k}={os.environ[k]}" if k in os.environ else f"{k} unset"
                                  for k in ENV_VARS),
-        "executable": sys.executable.rsplit("/", 1)[-1],
     }

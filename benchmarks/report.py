@@ -14,6 +14,32 @@ GROUP_TITLES = {"elementwise": "Fused elementwise chain", "matmul": "Matmul (flo
                 "compile": "Compile and load", "dispatch": "Dispatch overhead"}
 
 
+METHOD = (
+    "Elementwise: y = relu(x*w + b)*0.5 + tanh(x), x a fed float32 vector, w and b fed "
+    "float32 scalars; every library allocates its result. The floor rows are numpy copies "
+    "moving the same bytes (x read, y written), into a preallocated and into a new array.",
+    "Matmul: C = A @ B on fed float32 square matrices (TF XLA on resident tensors); "
+    "GF/s = 2n^3 / time.",
+    "MLP forward: logits = relu(x W1 + b1) W2 + b2 with the weights resident (variables, "
+    "initializers or nn.Linear), x fed.",
+    "Training step: mean sparse softmax cross-entropy, forward, backward and the update in "
+    "one call: tfcompile `Session.run([loss, train_op])`; numpy by hand; PyTorch "
+    "nn.Linear + loss.backward() + optimizer.step(); TF XLA one `tf.function(jit_compile="
+    "True)` over tf.Variables with Adam written out; TF1 graph tf.compat.v1 optimizers. "
+    "Adam: lr 1e-3, betas 0.9/0.999, epsilon 1e-8 (TF 1.x form); SGD: lr 0.1. The check "
+    "compares the loss and each parameter's first update with numpy's.",
+    "Compile: tfcompile in new processes (cold: empty TFC_CACHE_DIR; warm: the same "
+    "directory again), the first `Session.run` of the step minus a later one; TF XLA: the "
+    "first call of a new tf.function minus a later call. The other peers do not compile "
+    "the step ahead of its first run and keep nothing on disk (blank cells).",
+    "Dispatch: one call of y = x*2 + 1 on a fed float32 scalar (0-d array).",
+    "Threads: numpy's BLAS through threadpoolctl, torch.set_num_threads, tfcompile's pool "
+    "(ConfigProto and runtime.native.set_num_threads), onnxruntime's session options; "
+    "TensorFlow sizes its pools once per process, so its columns appear only on rows run "
+    "with that count.",
+)
+
+
 def fmt_time(s: float) -> str:
     if s < 1e-3:
         return f"{s * 1e6:.1f} us"
@@ -82,11 +108,19 @@ def text_table(results, libs) -> str:
 
 
 def markdown_table(results, libs) -> str:
+    """One table per group, under its title; the footnotes after the last."""
     notes = _Notes()
-    head, rows = _rows(results, libs, notes)
-    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    out += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
-    out += [""] + [f"{i + 1}. {t}" for i, t in enumerate(notes.texts)]
+    out = []
+    for g in GROUPS:
+        part = [r for r in results if r.group == g]
+        if not part:
+            continue
+        head, rows = _rows(part, libs, notes)
+        out += [f"### {GROUP_TITLES[g]}", "",
+                "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        out += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
+        out.append("")
+    out += [f"{i + 1}. {t}" for i, t in enumerate(notes.texts)]
     return "\n".join(out)
 
 
@@ -165,7 +199,7 @@ def targets(results) -> list:
         if r.threads != 1:
             continue
         ours, npy = _secs(r, "tfcompile"), _secs(r, "numpy")
-        floor = [_secs(f, "numpy") for f in _find(results, "elementwise", "floor")
+        floor = [_secs(f, "numpy") for f in _find(results, "elementwise", "floor", "same bytes")
                  if f.threads == 1]
         if ours and npy:
             out.append(("elementwise chain >= 5x faster than numpy (1 thread)",
@@ -202,6 +236,7 @@ def results_markdown(results, libs, machine: dict, command: str, started: str,
              "users while the suite ran, so repeats were alternated and medians reported.", "",
              "## Machine", ""]
     lines += [f"- {k}: {v}" for k, v in machine.items()]
+    lines += ["", "## How each row is measured", ""] + [f"- {m}" for m in METHOD]
     lines += ["", "## Results", "", markdown_table(results, libs), "",
               "## Targets (issue 8, and issue 4's elementwise benchmark)", "",
               targets_markdown(targets(results)), ""]

@@ -2,8 +2,8 @@
 result is compared with numpy's, and the libraries that run them.
 
 Groups (what `--only` selects):
-    elementwise  y = relu(x*w + b) * 0.5 + tanh(x) over 16M float32, and a copy
-                 moving the same bytes (the memory-bound floor)
+    elementwise  y = relu(x*w + b) * 0.5 + tanh(x) over 16M float32 (w, b scalars),
+                 and copies moving the same bytes (the memory-bound floor)
     matmul       float32 C = A @ B, square, at each size and thread count
     mlp          784-256-10 MLP forward pass (relu), at each batch size
     train        MLP training step: forward, backward and update in one call
@@ -64,7 +64,9 @@ class Config:
     train: tuple = (TrainSpec((784, 256, 10), 128, "adam"),
                     TrainSpec((784, 256, 10), 128, "sgd", lr=0.1),
                     TrainSpec((784, 144, 36, 10), 100, "adam"))
-    repeats: int = 21
+    repeats: int = 25                  # timing samples per library and case
+    rounds: int = 5                    # ... taken in this many turns
+    gap_s: float = 0.2                 # pause before each turn (other pools go idle)
     min_sample_s: float = 0.02         # a timing sample loops the call this long
     compile_repeats: int = 3
     libraries: tuple | None = None     # None: every installed one
@@ -78,7 +80,9 @@ class Config:
     @classmethod
     def quick(cls, **kw):
         kw.setdefault("matmul_sizes", (256, 512, 1024))
-        kw.setdefault("repeats", 7)
+        kw.setdefault("repeats", 6)
+        kw.setdefault("rounds", 2)
+        kw.setdefault("gap_s", 0.1)
         kw.setdefault("min_sample_s", 0.005)
         kw.setdefault("compile_repeats", 1)
         return cls(**kw)
@@ -94,6 +98,8 @@ class Config:
                                 TrainSpec((20, 16, 3), 8, "sgd", lr=0.1),
                                 TrainSpec((20, 12, 6, 3), 5, "adam")))
         kw.setdefault("repeats", 3)
+        kw.setdefault("rounds", 1)
+        kw.setdefault("gap_s", 0.0)
         kw.setdefault("min_sample_s", 0.0)
         kw.setdefault("compile_repeats", 1)
         return cls(**kw)
@@ -179,23 +185,28 @@ def _dims(dims):
 # ---------------------------------------------------------------- cases
 
 def elementwise_cases(cfg, impls):
+    """w and b are float32 scalars, as in bench_fused_elementwise.py's default."""
     rng = np.random.default_rng(cfg.seed)
     n = cfg.elem_n
     d = SimpleNamespace(x=rng.standard_normal(n).astype(np.float32),
-                        w=rng.standard_normal(n).astype(np.float32),
-                        b=rng.standard_normal(n).astype(np.float32))
-    src = np.ones(2 * n, np.float32)
+                        w=np.array(0.75, np.float32), b=np.array(-0.25, np.float32))
+    # the chain reads x and writes y: a copy of n floats moves the same bytes
+    src = np.ones(n, np.float32)
     dst = np.empty_like(src)
 
-    def copy_build(lib):
-        if lib != "numpy":
-            raise Unsupported(NOT_APPLICABLE)   # the floor is measured with numpy only
-        return Impl(lambda: np.copyto(dst, src), outputs=lambda _: [])
+    def floor(run):
+        def build(lib):
+            if lib != "numpy":
+                raise Unsupported(NOT_APPLICABLE)   # the floor is measured with numpy only
+            return Impl(run, outputs=lambda _: [])
+        return build
     for t in cfg.threads:
         yield Case("elementwise", f"relu(x*w+b)*0.5+tanh(x), {_size(n)} f32", t,
                    _builder(impls, "elementwise", d, t), rel_err, tol=1e-5)
-        yield Case("elementwise", f"floor: numpy copy of the same bytes ({_size(4 * n * 4)}B)",
-                   t, copy_build, rel_err, tol=0.0)
+        yield Case("elementwise", f"floor: numpy copy of the same bytes ({_size(n)} f32)", t,
+                   floor(lambda: np.copyto(dst, src)), rel_err, tol=0.0)
+        yield Case("elementwise", f"floor: numpy copy into a new array ({_size(n)} f32)", t,
+                   floor(src.copy), rel_err, tol=0.0)
 
 
 def matmul_cases(cfg, impls):
