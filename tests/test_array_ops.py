@@ -170,7 +170,7 @@ def test_where_and_boolean_mask():
     x = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
     p = tf.placeholder(tf.float32, [None, 3, 4])
     w = tf.where(c)
-    assert w.op.type == "Where" and w.dtype == tf.int64 and w.shape.as_list() == [3, 2]
+    assert w.op.type == "Where" and w.dtype == tf.int64 and w.shape.as_list() == [None, 2]
     m1 = tf.boolean_mask(p, c)
     m2 = tf.boolean_mask(p, np.array([False, True, True]), axis=1)
     m3 = tf.boolean_mask(p, tf.greater(tf.range(3), 0), axis=1)   # folded at compile time

@@ -423,3 +423,23 @@ def test_conv_and_pool_layers():
                                rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(got_a, np_pool(ref_h, (3, 3), (2, 2), "SAME", "avg"),
                                rtol=1e-4, atol=1e-5)
+
+
+def test_second_order_gradients():
+    rng = np.random.default_rng(9)
+    x = rng.permutation(50).reshape(1, 5, 5, 2) / 9.0
+    w = rng.standard_normal((2, 2, 2, 3))
+    c1 = rng.standard_normal((1, 3, 3, 2))
+    c2 = rng.standard_normal((1, 4, 4, 3))
+
+    def build(px, pw, pc1, pc2):
+        # gradients of gradients: MaxPoolGrad -> MaxPoolGradGrad, AvgPoolGrad -> AvgPool,
+        # Conv2DBackpropInput / Conv2DBackpropFilter -> conv2d and each other
+        gm = tf.gradients(tf.reduce_sum(tf.nn.max_pool(px, [1, 2, 2, 1], [1, 2, 2, 1],
+                                                       "SAME") * pc1), px)[0]
+        ga = tf.gradients(tf.reduce_sum(tf.nn.avg_pool(px, [1, 3, 3, 1], [1, 2, 2, 1],
+                                                       "SAME") * pc1), px)[0]
+        gx, gw = tf.gradients(tf.reduce_sum(tf.nn.conv2d(px, pw, [1, 1, 1, 1], "VALID")
+                                            * pc2), [px, pw])
+        return [gm, ga, gx, gw]
+    _check_gradients(build, [x, w, c1, c2])

@@ -101,7 +101,7 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
                 out.append(None)
                 continue
             s = scale if v.dtype == dt else math_ops.cast(scale, v.dtype)
-            out.append(math_ops.identity(v * s, name=f"{scope[:-1]}_{i}"))
+            out.append(math_ops.identity(v * s, name=f"{scope}_{i}"))
         return out, use_norm
 
 
@@ -114,7 +114,7 @@ def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None,
     if keep_dims is not None:
         keepdims = bool(keep_dims)
     keepdims = bool(keepdims)
-    with name_scope(name, "ReduceLogSumExp", [input_tensor]):
+    with name_scope(name, "ReduceLogSumExp", [input_tensor]) as scope:
         x = convert_to_tensor(input_tensor)
         if not x.dtype.is_floating:
             raise TypeError(f"reduce_logsumexp: input must be a float tensor, got "
@@ -127,5 +127,5 @@ def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None,
         if not keepdims:
             my_max = reshape(my_max, shape(result)) if not result.shape.is_fully_defined() \
                 else reshape(my_max, result.shape.as_list())
-        return math_ops.add(result, my_max)
+        return math_ops.add(result, my_max, name=scope)
 

@@ -715,12 +715,8 @@ def where_indices(condition, name=None):
                 "data, and this compiler needs static shapes: the condition must be "
                 "computable from constants (it depends on a placeholder, variable or "
                 "random op). Use the three-argument tf.where(cond, x, y) instead.")
-        cv = constant_value(c)
-        r = c.shape.ndims
-        if cv is not None:
-            out = TensorShape([int(np.count_nonzero(cv)), np.ndim(cv)])
-        else:
-            out = TensorShape([None, r])
+        # the count is data-dependent in TF's shape inference, so it stays unknown
+        out = TensorShape([None, c.shape.ndims])
         return make_tensor("Where", [c], _dt.int64, out, {"T": c.dtype}, name=scope)
 
 
