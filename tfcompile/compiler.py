@@ -14,6 +14,7 @@ import numpy as np
 
 
 _ffi = cffi.FFI()
+_from_buffer = _ffi.from_buffer
 
 
 class CompileOptions:
@@ -47,20 +48,31 @@ def _aligned_empty(nbytes, align=64):
 
 
 class Executable:
-    """A compiled function bound to the entry ABI `int32_t f(void **buffers)`."""
+    """A compiled function bound to the entry ABI `int32_t f(void **buffers)`.
 
-    def __init__(self, fn, compiled, stats):
-        self.fn = fn
+    `fn` is the optimized function (run through the passes on first use
+    when the code came from the disk cache)."""
+
+    def __init__(self, fn, compiled, stats, optimized=None, num_threads=None):
+        self._fn = fn if optimized is None else None
+        self._optimized = optimized
         self.compiled = compiled
         self.stats = stats
         self.n_params = len(fn.params)
         self.n_results = len(fn.results)
+        self.num_threads = num_threads
         self._entry = getattr(compiled, "entry", None)
         self._arena = _aligned_empty(max(int(compiled.arena_bytes), 1))
         self._ptrs = _ffi.new("void *[]", self.n_params + self.n_results + 1)
         self._ptrs[self.n_params + self.n_results] = _ffi.cast("void *", self._arena.ctypes.data)
         self._dummy = _aligned_empty(64)
         self._dummy_c = _ffi.from_buffer(self._dummy)
+
+    @property
+    def fn(self):
+        if self._fn is None:
+            self._fn = self._optimized()[0]
+        return self._fn
 
     def call(self, args, outs):
         """Runs on `args` (param arrays), writing `outs` (result arrays).
@@ -69,14 +81,33 @@ class Executable:
         callers check); cffi's from_buffer is the cheapest way to their pointers."""
         if self._entry is None:
             return self.compiled.call(args, outs)
-        fb = _ffi.from_buffer
+        if self.num_threads is not None:
+            _use_threads(self.num_threads)
+        fb = _from_buffer
         dummy = self._dummy_c
-        keep = [fb(a) if a.nbytes else dummy for a in args]
-        keep += [fb(a) if a.nbytes else dummy for a in outs]
+        try:
+            keep = [fb(a) if a.nbytes else dummy for a in args]
+            keep += [fb(a) if a.nbytes else dummy for a in outs]
+        except ValueError as e:  # numpy refuses a plain buffer of a strided array
+            raise BufferError(f"compiled code needs C-contiguous arrays: {e}") from None
         self._ptrs[0:len(keep)] = keep
         rc = self._entry(self._ptrs)
         if rc != 0:
             raise RuntimeError(f"compiled function {self.compiled.symbol} failed with code {rc}")
+
+
+_threads_now = [None]
+
+
+def _use_threads(n):
+    """Sizes the runtime's thread pool for the next call (a session's config)."""
+    if _threads_now[0] != n:
+        try:
+            from .runtime import native
+            native.set_num_threads(n)
+        except Exception:     # no pool: the code runs on one thread anyway
+            pass
+        _threads_now[0] = n
 
 
 class _InterpretedFunction:
@@ -98,22 +129,66 @@ class _InterpretedFunction:
 
 
 def compile_lowered(fn, options: CompileOptions) -> Executable:
+    """Optimizes and compiles a lowered function, or loads it from the disk cache.
+
+    The cache key is taken from the lowered function, so a hit skips the
+    passes, the codegen and LLVM: it only reads and links the object code."""
     stats = {}
     t0 = time.perf_counter()
-    kernels = None
-    if options.optimize:
-        try:
-            from .ir.passes.pipeline import optimize as _optimize
-        except ImportError:
-            _optimize = None
-        if _optimize is not None:
-            fn, kernels, pass_stats = _optimize(fn, dump_dir=options.dump_dir)
-            stats["passes"] = pass_stats
-    stats["optimize_s"] = time.perf_counter() - t0
+    memo = {}
+
+    def optimized():
+        if "r" not in memo:
+            kernels, pass_stats = None, None
+            out = fn
+            if options.optimize:
+                try:
+                    from .ir.passes.pipeline import optimize as _optimize
+                except ImportError:
+                    _optimize = None
+                if _optimize is not None:
+                    out, kernels, pass_stats = _optimize(fn, dump_dir=options.dump_dir)
+            memo["r"] = (out, kernels, pass_stats)
+        return memo["r"]
+
     if options.backend == "interpreter":
-        compiled = _InterpretedFunction(fn)
-    else:
-        from .ir.compiler import compile_function
-        compiled = compile_function(fn, kernels=kernels)
+        opt_fn, _, pass_stats = optimized()
+        if pass_stats is not None:
+            stats["passes"] = pass_stats
+        stats["optimize_s"] = time.perf_counter() - t0
+        compiled = _InterpretedFunction(opt_fn)
+        stats["compile_s"] = time.perf_counter() - t0 - stats["optimize_s"]
+        return Executable(opt_fn, compiled, stats)
+
+    from .ir import compiler as irc
+    from .runtime import cache as _cache
+
+    def regenerate():
+        from .ir.codegen.cpu import generate
+        opt_fn, kernels, _ = optimized()
+        return generate(opt_fn, kernels, parallel=irc.threads_available(),
+                        external_constants=irc.EXTERNAL_CONST_BYTES)
+
+    key = None
+    # Dumps want every stage written, so they always compile.
+    if _cache.enabled() and not options.dump_dir:
+        key = irc.function_key(fn, extra=f"optimize={options.optimize}")
+        compiled = irc.load_cached(key, fn, regenerate=regenerate)
+        if compiled is not None:
+            stats["optimize_s"] = 0.0
+            stats["compile_s"] = time.perf_counter() - t0
+            stats["cache_hit"] = True
+            return Executable(fn, compiled, stats, optimized=optimized,
+                              num_threads=options.num_threads)
+    opt_fn, kernels, pass_stats = optimized()
+    if pass_stats is not None:
+        stats["passes"] = pass_stats
+    stats["optimize_s"] = time.perf_counter() - t0
+    compiled = irc.compile_function(opt_fn, kernels=kernels, bundle_key=key,
+                                    regenerate=regenerate)
     stats["compile_s"] = time.perf_counter() - t0 - stats["optimize_s"]
-    return Executable(fn, compiled, stats)
+    folder = (pass_stats or {}).get("dump_dir")
+    if folder:
+        from .ir.passes.dump import dump_compiled
+        dump_compiled(folder, compiled)
+    return Executable(opt_fn, compiled, stats, num_threads=options.num_threads)

@@ -10,7 +10,9 @@ through `tfc_parallel_for` when a nest is large), then copies the results
 that are not written in place, and returns 0. Kernels read and write the
 buffers that `passes/buffers.py` assigns: parameters, caller-allocated
 results, or offsets into the 64-byte aligned arena. Constants are private
-globals of the module.
+globals of the module; with `external_constants=N`, those of N bytes or more
+are data the loader binds instead (`CpuModule.external_constants`: write the
+address of each array into the pointer global of that name).
 """
 from __future__ import annotations
 
@@ -38,6 +40,8 @@ class CpuModule:
     buffers: BufferAssignment
     nests: list = field(default_factory=list)     # (kernel index, NestCall)
     stats: dict = field(default_factory=dict)
+    external_constants: list = field(default_factory=list)   # (pointer symbol, array)
+    library_symbols: tuple = ()     # GEMM library functions the module declares
 
     @property
     def arena_bytes(self) -> int:
@@ -49,8 +53,15 @@ def _symbol_ok(name: str) -> bool:
 
 
 def generate(fn: Function, kernels=None, name: str = "main", parallel: bool = False,
-             reuse: bool = True, use_matmul: bool = True) -> CpuModule:
-    """LLVM IR for `fn` with `kernels` (default: one per instruction)."""
+             reuse: bool = True, use_matmul: bool = True,
+             external_constants: int | None = None, library: str = "inline") -> CpuModule:
+    """LLVM IR for `fn` with `kernels` (default: one per instruction).
+
+    `external_constants`: constants of at least this many bytes are bound
+    after loading rather than embedded (None embeds all, as an exported
+    library needs). `library`: "inline" emits the GEMM library functions the
+    matmuls call into the module; "extern" only declares them (the JIT links
+    them, see ir/codegen/library.py)."""
     if not _symbol_ok(name):
         raise IRError(f"entry name {name!r} is not a valid C symbol")
     t0 = time.perf_counter()
@@ -69,8 +80,8 @@ def generate(fn: Function, kernels=None, name: str = "main", parallel: bool = Fa
     t1 = time.perf_counter()
 
     module = ir.Module(name=name)
-    consts = ConstantPool(module, name + ".")
-    emitter = KernelEmitter(module, consts, ba, name + ".", parallel, use_matmul)
+    consts = ConstantPool(module, name + ".", external_constants)
+    emitter = KernelEmitter(module, consts, ba, name + ".", parallel, use_matmul, library)
     entry = ir.Function(module, ir.FunctionType(I32, [PTR]), name)
     entry.attributes.add("nounwind")
     b = ir.IRBuilder(entry.append_basic_block("entry"))
@@ -96,7 +107,7 @@ def generate(fn: Function, kernels=None, name: str = "main", parallel: bool = Fa
             return b.gep(base, [i64(where)], inbounds=True, source_etype=ir.IntType(8)) \
                 if where else base
         if kind == "const":
-            return consts.address(where)
+            return consts.pointer(b, where)
         raise IRError(f"internal: unknown buffer location {loc!r}")
 
     for c in ba.snapshots:
@@ -133,7 +144,8 @@ def generate(fn: Function, kernels=None, name: str = "main", parallel: bool = Fa
         "time_buffers": t1 - t0,
         "time_codegen": t2 - t1,
     }
-    return CpuModule(text, name, P, R, ba, nests, stats)
+    return CpuModule(text, name, P, R, ba, nests, stats, list(consts.external),
+                     tuple(sorted(emitter.library_symbols)))
 
 
 def _emit_call(b, module, call: NestCall, ptrs):

@@ -25,7 +25,7 @@ import llvmlite.ir as ir
 from ..core import BINARY_OPS, COMPARE_OPS, UNARY_OPS, IRError, Value
 from . import rng as rng_codegen
 from . import scalar_ops as S
-from .llvm_util import (I32, I64, alloca_entry, const, global_bytes, i64, itemsize,
+from .llvm_util import (I32, I64, PTR, alloca_entry, const, global_bytes, i64, itemsize,
                         loop, mem_type, reg_type)
 
 SAME_INDEX = frozenset(UNARY_OPS + BINARY_OPS + COMPARE_OPS + ("select", "convert"))
@@ -140,12 +140,22 @@ def _prod(xs):
 
 
 class ConstantPool:
-    """Module globals for the IR's constants (64-byte aligned), made on demand."""
+    """The IR's constants in the generated module, made on demand.
 
-    def __init__(self, module: ir.Module, prefix: str):
+    A constant is a private, 64-byte aligned global holding its bytes; or,
+    with `external_min_bytes`, one of at least that many bytes is data bound
+    after loading: the module holds only a pointer global `<prefix>cptr.<name>`
+    (zero until bound), so the IR text and the object code do not grow with
+    the data, and the same object serves any values of that shape.
+    `external` lists (symbol, numpy array) of such constants.
+    """
+
+    def __init__(self, module: ir.Module, prefix: str, external_min_bytes: int | None = None):
         self.module = module
         self.prefix = prefix
+        self.external_min_bytes = external_min_bytes
         self.globals = {}
+        self.external = []
         self._splats = {}
 
     def splat(self, v: Value):
@@ -160,15 +170,39 @@ class ConstantPool:
             self._splats[v] = val
         return self._splats[v]
 
+    @staticmethod
+    def _data(v: Value):
+        arr = np.ascontiguousarray(v.producer.attrs["value"])
+        return arr.astype(np.uint8) if arr.dtype == np.bool_ else arr
+
+    def is_external(self, v: Value) -> bool:
+        return (self.external_min_bytes is not None
+                and v.type.nbytes >= self.external_min_bytes)
+
     def address(self, v: Value):
+        """The global holding an embedded constant (see `pointer` for any constant)."""
+        if self.is_external(v):
+            raise IRError(f"internal: constant %{v.name} is bound after loading; use pointer()")
         g = self.globals.get(v)
         if g is None:
-            arr = np.ascontiguousarray(v.producer.attrs["value"])
-            if arr.dtype == np.bool_:
-                arr = arr.astype(np.uint8)
-            g = global_bytes(self.module, f"{self.prefix}const.{v.name}", arr.tobytes())
+            g = global_bytes(self.module, f"{self.prefix}const.{v.name}", self._data(v).tobytes())
             self.globals[v] = g
         return g
+
+    def pointer(self, b, v: Value):
+        """A pointer to the constant's elements, usable in builder `b`'s function."""
+        if not self.is_external(v):
+            return self.address(v)
+        g = self.globals.get(v)
+        if g is None:
+            name = f"{self.prefix}cptr.{v.name}"
+            # Externally visible, so the optimizer cannot assume it stays null.
+            g = ir.GlobalVariable(self.module, PTR, name)
+            g.initializer = ir.Constant(PTR, None)
+            g.align = 8
+            self.globals[v] = g
+            self.external.append((name, self._data(v)))
+        return b.load(g, typ=PTR, name=f"c.{v.name}")
 
 
 def load(b, ptr, dtype, linear):
@@ -273,7 +307,7 @@ class ElementEmitter:
         s = self.consts.splat(v)
         if s is not None:
             return const(reg_type(v.dtype), s)
-        return load(self.b, self.consts.address(v), v.dtype, idx.linear(self.b))
+        return load(self.b, self.consts.pointer(self.b, v), v.dtype, idx.linear(self.b))
 
     def _iota(self, ins, idx):
         return S.from_i64(self.b, idx.dims(self.b)[ins.attrs["dim"]], ins.result.dtype)
@@ -527,7 +561,7 @@ class ElementEmitter:
                 return const(ir.VectorType(reg_type(v.dtype), width), s)
         ptr = self.buffers.get(v)
         if ptr is None and ins is not None and ins.op == "constant":
-            ptr = self.consts.address(v)
+            ptr = self.consts.pointer(b, v)
         if ptr is not None and v.dtype != "bool":
             t = ir.VectorType(mem_type(v.dtype), width)
             addr = b.gep(ptr, [idx.linear(b)], inbounds=True, source_etype=mem_type(v.dtype))
