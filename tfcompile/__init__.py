@@ -30,8 +30,8 @@ from .ops.array_ops import (concat, expand_dims, fill, gather, matrix_transpose,
                             range, rank, reshape, shape, size, slice, squeeze, stack,
                             strided_slice, transpose, unpack, unstack, where, where_v2,
                             zeros, zeros_like)
-from .ops.manip_ops import (boolean_mask, broadcast_to, gather_nd, meshgrid, pad, reverse,
-                            reverse_v2, scatter_nd, sparse_to_dense, split, tile)
+from .ops.manip_ops import (broadcast_to, meshgrid, pad, reverse, reverse_v2, split, tile)
+from .ops.index_ops import boolean_mask, gather_nd, scatter_nd, sparse_to_dense
 from .ops.sort_ops import argsort, cumprod, cumsum, random_shuffle, sort
 from .ops.clip_ops import (clip_by_global_norm, clip_by_norm, clip_by_value, global_norm,
                            reduce_logsumexp)

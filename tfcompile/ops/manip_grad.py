@@ -10,7 +10,8 @@ from __future__ import annotations
 import builtins
 
 from . import array_ops, math_ops
-from .manip_ops import gather_nd, mirror_pad_grad, pad, reverse, scatter_nd
+from .index_ops import gather_nd, scatter_nd
+from .manip_ops import mirror_pad_grad, pad, reverse
 from .registry import NotDifferentiable, RegisterGradient
 from .sort_ops import cumprod, cumsum
 

@@ -1,0 +1,288 @@
+"""Index ops: gather_nd, scatter_nd, sparse_to_dense, where with one argument
+and boolean_mask, with TF 1.15's names, op types and static shapes.
+
+Scatters are one-hot matrix products, since the IR has no scatter: the rows
+of the updates are summed into the output rows their linear index names
+(repeated indices add up, as TF). An index out of range reads 0 in a gather
+and is dropped by a scatter (TF raises an error at run time).
+
+tf.where(condition) and boolean_mask have results whose shape depends on the
+data; the compiler needs static shapes, so their condition must be computable
+from constants (NotImplementedError otherwise).
+"""
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ..graph import Tensor, name_scope
+from ..tensor_shape import TensorShape
+from .constant_op import convert_to_tensor
+from .manip_ops import _q, slice_axis
+from .op_util import make_tensor, shape_from_tensor
+from .registry import lowering
+
+
+# ---------------------------------------------------------------- IR helpers
+
+def linear_index(ctx, idx, dims):
+    """Row-major linear index of the index vectors idx[..., k] into `dims`; -1
+    where any component is out of range (the IR's gather then gives 0)."""
+    k = len(dims)
+    lead = idx.shape[:-1]
+    dt = "i64" if int(np.prod(dims, dtype=np.int64)) >= 2 ** 31 else idx.dtype
+    lin = ctx.scalar(0, dt, lead)
+    ok = None
+    stride = 1
+    for j in builtins.range(k - 1, -1, -1):
+        c = ctx.b.emit("reshape", [slice_axis(ctx, idx, idx.type.rank - 1, j, j + 1)],
+                       shape=lead)
+        c = ctx.convert(c, dt)
+        good = ctx.b.emit("and", [ctx.b.emit("ge", [c, ctx.scalar(0, dt, lead)]),
+                                  ctx.b.emit("lt", [c, ctx.scalar(dims[j], dt, lead)])])
+        ok = good if ok is None else ctx.b.emit("and", [ok, good])
+        lin = ctx.b.emit("add", [lin, ctx.b.emit("mul", [c, ctx.scalar(stride, dt, lead)])])
+        stride *= dims[j]
+    if ok is not None:
+        lin = ctx.b.emit("select", [ok, lin, ctx.scalar(-1, dt, lead)])
+    return lin
+
+
+def scatter_rows(ctx, lin, updates, n_rows):
+    """out[p, :] = sum of updates[u, :] over u with lin[u] == p (a one-hot product).
+
+    lin: [U] integer; updates: [U, R]; returns [n_rows, R]."""
+    u = lin.shape[0]
+    dt = updates.dtype
+    if u == 0 or n_rows == 0:
+        return ctx.scalar(0, dt, (n_rows, updates.shape[1]))
+    io = ctx.b.emit("iota", [], shape=[u, n_rows], dtype=lin.dtype, dim=1)
+    hit = ctx.b.emit("eq", [ctx.b.emit("broadcast", [lin], shape=[u, n_rows], dims=[0]), io])
+    onehot = ctx.convert(hit, dt if dt != "bool" else "f32")
+    if dt == "bool":
+        upd = ctx.convert(updates, "f32")
+        out = ctx.b.emit("dot", [onehot, upd], transpose_a=True)
+        return ctx.b.emit("ne", [out, ctx.scalar(0, "f32", out.shape)])
+    return ctx.b.emit("dot", [onehot, updates], transpose_a=True)
+
+
+# ---------------------------------------------------------------- gather_nd / scatter_nd
+
+def gather_nd(params, indices, name=None, batch_dims=0):
+    if batch_dims:
+        raise NotImplementedError("gather_nd: batch_dims > 0 is not supported")
+    with name_scope(name, "GatherNd", [params, indices]) as scope:
+        p = convert_to_tensor(params, name="params")
+        idx = convert_to_tensor(indices, name="indices")
+        if idx.dtype not in (_dt.int32, _dt.int64):
+            raise TypeError(f"Value passed to parameter 'indices' has DataType "
+                            f"{idx.dtype.name} not in list of allowed values: int32, int64")
+        out = TensorShape(None)
+        if idx.shape.ndims is not None and p.shape.ndims is not None:
+            if idx.shape.ndims < 1:
+                raise ValueError(f"Shape must be at least rank 1 but is rank 0 for "
+                                 f"'{scope[:-1]}' (op: 'GatherNd')")
+            k = idx.shape[-1].value
+            if k is not None:
+                if k > p.shape.ndims:
+                    raise ValueError(f"indices.shape[-1] must be <= params.rank, but saw "
+                                     f"indices shape: {_q(idx.shape)} and params shape: "
+                                     f"{_q(p.shape)} for '{scope[:-1]}' (op: 'GatherNd')")
+                out = TensorShape(idx.shape.as_list()[:-1] + p.shape.as_list()[k:])
+        return make_tensor("GatherNd", [p, idx], p.dtype, out,
+                           {"Tparams": p.dtype, "Tindices": idx.dtype}, name=scope)
+
+
+@lowering("GatherNd")
+def _lower_gather_nd(ctx, op, inputs):
+    p, idx = inputs
+    k = idx.shape[-1]
+    if k > p.type.rank:
+        ctx.fail(f"index innermost dimension length must be <= params rank; saw: {k} vs. "
+                 f"{p.type.rank}")
+    lead, rest = idx.shape[:-1], p.shape[k:]
+    if k == 0:
+        return [ctx.b.emit("broadcast", [p], shape=lead + rest,
+                           dims=list(builtins.range(len(lead), len(lead) + len(rest))))]
+    lin = linear_index(ctx, idx, p.shape[:k])
+    flat = ctx.b.emit("reshape", [p], shape=[int(np.prod(p.shape[:k]))] + list(rest))
+    return [ctx.b.emit("gather", [flat, lin], axis=0)]
+
+
+def scatter_nd(indices, updates, shape, name=None):
+    with name_scope(name, "ScatterNd", [indices, updates, shape]) as scope:
+        idx = convert_to_tensor(indices, name="indices")
+        upd = convert_to_tensor(updates, name="updates")
+        shp = shape if isinstance(shape, Tensor) else convert_to_tensor(
+            shape, dtype=idx.dtype, name="shape")
+        if idx.dtype not in (_dt.int32, _dt.int64):
+            raise TypeError(f"Value passed to parameter 'indices' has DataType "
+                            f"{idx.dtype.name} not in list of allowed values: int32, int64")
+        out = shape_from_tensor(shp)
+        _check_scatter_shapes(idx.shape, upd.shape, out, scope[:-1], "ScatterNd")
+        return make_tensor("ScatterNd", [idx, upd, shp], upd.dtype, out,
+                           {"T": upd.dtype, "Tindices": idx.dtype}, name=scope)
+
+
+def _check_scatter_shapes(ishape, ushape, out, opname, op_type):
+    if ishape.ndims is None or ushape.ndims is None or out.ndims is None:
+        return
+    k = ishape[-1].value if ishape.ndims else None
+    if k is None:
+        return
+    want = TensorShape(ishape.as_list()[:-1] + out.as_list()[k:])
+    if k > out.ndims or not want.is_compatible_with(ushape):
+        raise ValueError(f"The inner {out.ndims - k} dimensions of output.shape="
+                         f"{_q(out)} must match the inner {ushape.ndims - ishape.ndims + 1} "
+                         f"dimensions of updates.shape={_q(ushape)} for '{opname}' "
+                         f"(op: '{op_type}') with input shapes: {_q(ishape)}, {_q(ushape)}.")
+
+
+@lowering("ScatterNd")
+def _lower_scatter_nd(ctx, op, inputs):
+    idx, upd, shp = inputs
+    shape = [int(d) for d in np.reshape(ctx.const_value(shp, "ScatterNd shape"), [-1])]
+    k = idx.shape[-1]
+    lead = idx.shape[:-1]
+    if tuple(upd.shape) != tuple(lead) + tuple(shape[k:]):
+        ctx.fail(f"Must have updates.shape = indices.shape[:-1] + shape[indices.shape[-1]:], "
+                 f"got updates.shape {list(upd.shape)}, indices.shape {list(idx.shape)}, "
+                 f"shape {shape}")
+    n_u = int(np.prod(lead, dtype=np.int64))
+    rest = int(np.prod(shape[k:], dtype=np.int64))
+    lin = ctx.b.emit("reshape", [linear_index(ctx, idx, shape[:k])], shape=[n_u])
+    rows = ctx.b.emit("reshape", [upd], shape=[n_u, rest])
+    out = scatter_rows(ctx, lin, rows, int(np.prod(shape[:k], dtype=np.int64)))
+    return [ctx.b.emit("reshape", [out], shape=shape)]
+
+
+def sparse_to_dense(sparse_indices, output_shape, sparse_values, default_value=0,
+                    validate_indices=True, name=None):
+    with name_scope(name, "SparseToDense", [sparse_indices, output_shape, sparse_values]) \
+            as scope:
+        idx = convert_to_tensor(sparse_indices, name="sparse_indices")
+        shp = output_shape if isinstance(output_shape, Tensor) else convert_to_tensor(
+            output_shape, dtype=idx.dtype, name="output_shape")
+        vals = convert_to_tensor(sparse_values, name="sparse_values")
+        dflt = convert_to_tensor(default_value, dtype=vals.dtype, name="default_value")
+        if idx.dtype not in (_dt.int32, _dt.int64):
+            raise TypeError(f"SparseToDense: sparse_indices must be int32 or int64, got "
+                            f"{idx.dtype.name}")
+        out = shape_from_tensor(shp)
+        return make_tensor("SparseToDense", [idx, shp, vals, dflt], vals.dtype, out,
+                           {"T": vals.dtype, "Tindices": idx.dtype,
+                            "validate_indices": bool(validate_indices)}, name=scope)
+
+
+@lowering("SparseToDense")
+def _lower_sparse_to_dense(ctx, op, inputs):
+    idx, shp, vals, dflt = inputs
+    shape = [int(d) for d in np.reshape(ctx.const_value(shp, "SparseToDense shape"), [-1])]
+    r = len(shape)
+    if idx.type.rank == 0:
+        idx = ctx.b.emit("reshape", [idx], shape=[1, 1])
+    elif idx.type.rank == 1:
+        idx = ctx.b.emit("reshape", [idx], shape=[idx.shape[0], 1])
+    if idx.type.rank != 2 or idx.shape[1] != r:
+        ctx.fail(f"sparse_indices should be a scalar, vector, or matrix with {r} columns, "
+                 f"got shape {list(idx.shape)}")
+    n = idx.shape[0]
+    if vals.type.rank == 0:
+        vals = ctx.bcast(vals, (n,))
+    if vals.shape != (n,):
+        ctx.fail(f"sparse_values has incorrect shape {list(vals.shape)}, should be [] or [{n}]")
+    if dflt.type.rank != 0:
+        ctx.fail(f"default_value should be a scalar, got shape {list(dflt.shape)}")
+    total = int(np.prod(shape, dtype=np.int64))
+    lin = linear_index(ctx, idx, shape) if r else ctx.scalar(0, idx.dtype, (n,))
+    vdt = vals.dtype
+    num = vdt if vdt != "bool" else "f32"
+    rows = ctx.b.emit("reshape", [ctx.convert(vals, num)], shape=[n, 1])
+    ones = ctx.scalar(1, num, (n, 1))
+    summed = scatter_rows(ctx, lin, ctx.b.emit("concatenate", [rows, ones], axis=1), total)
+    value = ctx.b.emit("reshape", [slice_axis(ctx, summed, 1, 0, 1)], shape=shape)
+    count = ctx.b.emit("reshape", [slice_axis(ctx, summed, 1, 1, 2)], shape=shape)
+    hit = ctx.b.emit("gt", [count, ctx.scalar(0, num, tuple(shape))])
+    value = ctx.convert(value, vdt) if vdt != "bool" else ctx.b.emit(
+        "ne", [value, ctx.scalar(0, num, tuple(shape))])
+    return [ctx.b.emit("select", [hit, value, ctx.bcast(dflt, tuple(shape))])]
+
+
+# ---------------------------------------------------------------- where / boolean_mask
+
+_DATA_OPS = ("Placeholder", "PlaceholderWithDefault", "VariableV2", "VarHandleOp",
+             "ReadVariableOp", "RandomShuffle")
+
+
+def _data_dependent(t):
+    """Whether `t` depends on a feed, a variable or a random op (its value then
+    isn't known when the graph is compiled)."""
+    seen = set()
+    stack = [t.op]
+    while stack:
+        op = stack.pop()
+        if op in seen:
+            continue
+        seen.add(op)
+        if op.type in _DATA_OPS or "seed2" in op.attrs:
+            return True
+        stack.extend(i.op for i in op.inputs)
+    return False
+
+
+def where_indices(condition, name=None):
+    """tf.where(condition): the coordinates of the true elements, int64 [n, rank].
+
+    The result's shape depends on the data, so the condition must be known when
+    the graph is compiled (constants and static shapes only)."""
+    with name_scope(name, "Where", [condition]) as scope:
+        c = convert_to_tensor(condition, name="input")
+        if _data_dependent(c):
+            raise NotImplementedError(
+                f"tf.where({c.name}) with one argument has a shape that depends on the "
+                "data, and this compiler needs static shapes: the condition must be "
+                "computable from constants (it depends on a placeholder, variable or "
+                "random op). Use the three-argument tf.where(cond, x, y) instead.")
+        # the count is data-dependent in TF's shape inference, so it stays unknown
+        out = TensorShape([None, c.shape.ndims])
+        return make_tensor("Where", [c], _dt.int64, out, {"T": c.dtype}, name=scope)
+
+
+@lowering("Where")
+def _lower_where(ctx, op, inputs):
+    cv = np.asarray(ctx.const_value(inputs[0], "tf.where condition"))
+    return [ctx.b.constant(np.argwhere(cv).astype(np.int64).reshape(-1, cv.ndim))]
+
+
+def boolean_mask(tensor, mask, name="boolean_mask", axis=None):
+    """tf.boolean_mask for a mask known when the graph is compiled."""
+    from .array_ops import concat, gather, reshape, shape, squeeze
+    from .math_ops import reduce_prod
+    with name_scope(name, "boolean_mask", [tensor, mask]):
+        x = convert_to_tensor(tensor, name="tensor")
+        m = convert_to_tensor(mask, name="mask")
+        nm = m.shape.ndims
+        if nm == 0:
+            raise ValueError("mask cannot be scalar.")
+        if nm is None:
+            raise ValueError("Number of mask dimensions must be specified, even if some "
+                             "dimensions are None.  E.g. shape=[None] is ok, but "
+                             "shape=None is not.")
+        if m.dtype != _dt.bool:
+            raise TypeError(f"boolean_mask: mask must be bool, got {m.dtype.name}")
+        axis = 0 if axis is None else int(axis)
+        xs = x.shape
+        if xs.ndims is not None:
+            sub = TensorShape(xs.as_list()[axis:axis + nm])
+            if not sub.is_compatible_with(m.shape):
+                raise ValueError(f"Shapes {sub} and {m.shape} are incompatible")
+        lead = reduce_prod(shape(x)[axis:axis + nm], [0])
+        x = reshape(x, concat([shape(x)[:axis], [lead], shape(x)[axis + nm:]], 0))
+        if xs.ndims is not None:
+            first = TensorShape(xs.as_list()[axis:axis + nm]).num_elements()
+            x.set_shape(TensorShape(xs.as_list()[:axis] + [first] + xs.as_list()[axis + nm:]))
+        m = reshape(m, [-1])
+        idx = squeeze(where_indices(m), axis=[1])
+        return gather(x, idx, axis=axis)
