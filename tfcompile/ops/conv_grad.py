@@ -18,7 +18,7 @@ from .constant_op import convert_to_tensor
 from .conv_ops import (conv2d, conv2d_backprop_filter, conv2d_backprop_input,
                        depthwise_conv2d_native_backprop_filter,
                        depthwise_conv2d_native_backprop_input, from_nhwc, pad_hw, to_nhwc)
-from .manip_ops import slice_axis
+from .manip_ops import window
 from .op_util import make_tensor
 from .pool_ops import PoolGeo, _pool_attrs, avg_pool, max_pool_grad
 from .registry import RegisterGradient, lowering
@@ -137,9 +137,7 @@ def _lower_max_pool_grad_grad(ctx, op, inputs):
     for i in builtins.range(g.kh):
         for j in builtins.range(g.kw):
             def window(v):
-                v = slice_axis(ctx, v, 1, i, i + (g.ho - 1) * g.sh + 1 if g.ho else i, g.sh)
-                return slice_axis(ctx, v, 2, j, j + (g.wo - 1) * g.sw + 1 if g.wo else j,
-                                  g.sw)
+                return window(ctx, window(ctx, v, 1, i, g.ho, g.sh), 2, j, g.wo, g.sw)
             hit = ctx.b.emit("eq", [window(xp), y])
             if taken is not None:
                 hit = ctx.b.emit("and", [hit, ctx.b.emit("not", [taken])])

@@ -26,7 +26,7 @@ from ..graph import Tensor, name_scope
 from ..tensor_shape import TensorShape
 from .constant_op import convert_to_tensor
 from .manip_ops import dilate, pad_or_crop, static_ints
-from .manip_ops import slice_axis as slice_axis_ir
+from .manip_ops import slice_axis as slice_axis_ir, window
 from .op_util import make_tensor, shape_from_tensor
 from .registry import lowering
 
@@ -381,15 +381,7 @@ def tap(ctx, xp, i, j, g, ho=None, wo=None, sh=None, sw=None, dh=None, dw=None):
     sw = g.sw if sw is None else sw
     dh = g.dh if dh is None else dh
     dw = g.dw if dw is None else dw
-    r = xp.type.rank
-    start = [0] * r
-    limit = list(xp.shape)
-    stride = [1] * r
-    start[1], start[2] = i * dh, j * dw
-    limit[1] = i * dh + (ho - 1) * sh + 1 if ho else i * dh
-    limit[2] = j * dw + (wo - 1) * sw + 1 if wo else j * dw
-    stride[1], stride[2] = sh, sw
-    return ctx.b.emit("slice", [xp], start=start, limit=limit, stride=stride)
+    return window(ctx, window(ctx, xp, 1, i * dh, ho, sh), 2, j * dw, wo, sw)
 
 
 def pad_hw(ctx, x, g, value=0):

@@ -70,6 +70,14 @@ def dilate(ctx, v, axis, s):
     return ctx.b.emit("reshape", [v], shape=sh[:axis] + [n * s] + sh[axis + 1:])
 
 
+def window(ctx, v, axis, start, count, stride=1):
+    """`count` elements along `axis` from `start`, `stride` apart (empty when count
+    is 0, wherever start is)."""
+    if count == 0:
+        return slice_axis(ctx, v, axis, 0, 0)
+    return slice_axis(ctx, v, axis, start, start + (count - 1) * stride + 1, stride)
+
+
 def slice_axis(ctx, v, axis, start, limit, stride=1):
     st = [0] * v.type.rank
     li = list(v.shape)

@@ -24,7 +24,7 @@ from ..tensor_shape import TensorShape
 from .constant_op import convert_to_tensor
 from .conv_ops import (check_format, from_nhwc, geometry, get_sequence, hw, pad_hw,
                        to_nhwc, _from_nhwc, _q, _to_nhwc)
-from .manip_ops import pad_or_crop, slice_axis
+from .manip_ops import pad_or_crop, window
 from .op_util import make_tensor, shape_from_tensor
 from .registry import lowering
 
@@ -139,8 +139,7 @@ class PoolGeo:
 
 def _taps(ctx, v, axis, k, s, count):
     """The k strided slices v[..., t + s*o, ...] (o < count) along `axis`."""
-    return [slice_axis(ctx, v, axis, t, t + (count - 1) * s + 1 if count else t, s)
-            for t in builtins.range(k)]
+    return [window(ctx, v, axis, t, count, s) for t in builtins.range(k)]
 
 
 def _reduce_taps(ctx, parts, how):
@@ -227,9 +226,7 @@ def _lower_max_pool_grad(ctx, op, inputs):
     for i in builtins.range(g.kh):
         row = []
         for j in builtins.range(g.kw):
-            xs = slice_axis(ctx, slice_axis(ctx, xp, 1, i, i + (g.ho - 1) * g.sh + 1
-                                            if g.ho else i, g.sh),
-                            2, j, j + (g.wo - 1) * g.sw + 1 if g.wo else j, g.sw)
+            xs = window(ctx, window(ctx, xp, 1, i, g.ho, g.sh), 2, j, g.wo, g.sw)
             hit = ctx.b.emit("eq", [xs, y])
             if taken is not None:
                 hit = ctx.b.emit("and", [hit, ctx.b.emit("not", [taken])])
