@@ -29,7 +29,6 @@ import hashlib
 import json
 import struct
 import time
-from pathlib import Path
 
 import cffi
 import numpy as np
@@ -37,6 +36,7 @@ import numpy as np
 from ..runtime import cache as _cache
 from ..runtime.jit import JITModule
 from .codegen import library as _library
+from .codegen.library import code_version
 from .codegen.cpu import CpuModule, generate
 from .core import DTYPES, NP_TO_IR, Function
 
@@ -188,6 +188,8 @@ def compile_function(fn: Function, kernels=None, opt_level: int = 3, name: str =
     cpu = generate(fn, kernels, name=name, parallel=parallel, reuse=reuse,
                    external_constants=external_constants, library="extern")
     t1 = time.perf_counter()
+    if _cache.enabled():
+        _library.preload()      # once per process; a disk-cache load after the first
     _library.ensure(cpu.library_symbols)
     t_lib = time.perf_counter() - t1
     t1 += t_lib
@@ -214,20 +216,6 @@ def compile_function(fn: Function, kernels=None, opt_level: int = 3, name: str =
 
 
 # ---------------------------------------------------------------- the bundle cache
-
-@functools.lru_cache(maxsize=None)
-def code_version() -> str:
-    """A hash of the compiler's own sources (ir/ and runtime/): cached code made by
-    other sources is never used, even when the package version is the same."""
-    h = hashlib.sha256()
-    roots = [Path(__file__).resolve().parent, Path(_cache.__file__).resolve().parent]
-    for root in roots:
-        for p in sorted(root.rglob("*")):
-            if p.suffix in (".py", ".c", ".h") and "__pycache__" not in p.parts:
-                h.update(p.relative_to(root).as_posix().encode())
-                h.update(p.read_bytes())
-    return h.hexdigest()[:24]
-
 
 def _attr_bytes(x, out: list):
     if isinstance(x, np.ndarray):

@@ -18,6 +18,7 @@ disk) are never fatal: `put` then just does not store.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import struct
@@ -56,6 +57,7 @@ def cache_dir() -> Path:
     return base / "tfcompile"
 
 
+@functools.lru_cache(maxsize=None)
 def _tfcompile_version() -> str:
     try:
         from importlib.metadata import PackageNotFoundError, version
@@ -67,6 +69,7 @@ def _tfcompile_version() -> str:
         return "dev"
 
 
+@functools.lru_cache(maxsize=None)
 def _llvmlite_version() -> str:
     import llvmlite
     return llvmlite.__version__
