@@ -136,15 +136,15 @@ def _lower_max_pool_grad_grad(ctx, op, inputs):
     taken = None
     for i in builtins.range(g.kh):
         for j in builtins.range(g.kw):
-            def window(v):
+            def win(v):
                 return window(ctx, window(ctx, v, 1, i, g.ho, g.sh), 2, j, g.wo, g.sw)
-            hit = ctx.b.emit("eq", [window(xp), y])
+            hit = ctx.b.emit("eq", [win(xp), y])
             if taken is not None:
                 hit = ctx.b.emit("and", [hit, ctx.b.emit("not", [taken])])
                 taken = ctx.b.emit("or", [taken, hit])
             else:
                 taken = hit
-            out = ctx.b.emit("select", [hit, window(gp), out])
+            out = ctx.b.emit("select", [hit, win(gp), out])
     return [from_nhwc(ctx, out, nchw)]
 
 
