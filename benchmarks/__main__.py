@@ -108,6 +108,12 @@ def main(argv=None):
     desc = machine.describe()
     notes = [f"ConfigProto(intra_op_parallelism_threads=N) reaches tfcompile's thread pool: "
              f"{machine.config_threads_reach_pool()}"]
+    loads = [r.other_load for r in results if r.other_load is not None]
+    if loads:
+        busy = sum(x > 0.5 for x in loads)
+        notes.append(f"Other processes kept more than half a core busy during {busy} of the "
+                     f"{len(loads)} timed rows (median {sorted(loads)[len(loads) // 2]:.1f} "
+                     f"cores, most {max(loads):.1f}).")
     print()
     for k, v in desc.items():
         print(f"{k}: {v}")

@@ -91,9 +91,10 @@ def _spawn(cache_dir: Path, threads: int) -> dict:
 
 
 def _fmt_stats(st: dict) -> str:
-    keys = [("optimize_s", "passes"), ("time_generate", "LLVM IR gen"),
-            ("llvm_opt", "LLVM opt"), ("llvm_codegen", "LLVM codegen"), ("load", "load")]
-    parts = [f"{name} {st[k] * 1e3:.0f} ms" for k, name in keys if k in st]
+    keys = [("optimize_s", "IR passes"), ("time_generate", "LLVM IR gen"),
+            ("llvm_opt", "LLVM opt"), ("llvm_codegen", "LLVM codegen"),
+            ("cache_lookup", "cache lookup"), ("load", "object load")]
+    parts = [f"{name} {st[k] * 1e3:.1f} ms" for k, name in keys if k in st]
     if "cache_hit" in st:
         parts.append(f"cache_hit={st['cache_hit']}")
     return ", ".join(parts)
@@ -142,7 +143,8 @@ def compile_results(repeats: int, threads: int, libs: list, skipped: dict) -> li
             med = lambda rs, k: statistics.median(r[k] for r in rs)  # noqa: E731
             cold.outcomes["tfcompile"] = Outcome(
                 seconds=med(colds, "compile_s"),
-                note=f"first run in the process {med(colds, 'first_run_s') * 1e3:.0f} ms; "
+                note=f"the process's first run (the initializer, with LLVM start-up and "
+                     f"the thread pool's C build) {med(colds, 'first_run_s') * 1e3:.0f} ms; "
                      f"{_fmt_stats(colds[-1].get('stats', {}))}; "
                      f"cache entries written: {entries}")
             warm.outcomes["tfcompile"] = Outcome(

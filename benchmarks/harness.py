@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import statistics
 import time
 import traceback
@@ -74,6 +75,42 @@ class CaseResult:
     threads: int
     flops: float | None
     outcomes: dict = field(default_factory=dict)   # lib -> Outcome
+    other_load: float | None = None   # cores busy with other processes while timed
+
+
+class LoadMeter:
+    """How many cores other processes kept busy (hypervisor steal included)
+    between `start()` and `stop()`: the machine's busy time from /proc/stat
+    minus this process's CPU time, over the wall time. None off Linux."""
+
+    def __init__(self):
+        self._t0 = None
+
+    @staticmethod
+    def _busy_s():
+        try:
+            with open("/proc/stat") as f:
+                fields = f.readline().split()
+        except OSError:
+            return None
+        # user nice system idle iowait irq softirq steal
+        vals = [int(x) for x in fields[1:9]]
+        busy = vals[0] + vals[1] + vals[2] + vals[5] + vals[6] + vals[7]
+        return busy / os.sysconf("SC_CLK_TCK")
+
+    def start(self):
+        busy = self._busy_s()
+        self._t0 = None if busy is None else (time.perf_counter(), busy, time.process_time())
+        return self
+
+    def stop(self):
+        busy = self._busy_s()
+        if self._t0 is None or busy is None:
+            return None
+        w0, b0, p0 = self._t0
+        wall = time.perf_counter() - w0
+        others = (busy - b0) - (time.process_time() - p0)
+        return max(0.0, others / wall) if wall > 0 else None
 
 
 def to_numpy(x) -> np.ndarray:
@@ -204,7 +241,9 @@ def run_case(case: Case, libs: list, *, repeats: int, min_sample_s: float,
         if measure and impls:
             names = list(impls)
             loops = [(_calibrate(impls[lib].run, min_sample_s), impls[lib].run) for lib in names]
+            meter = LoadMeter().start()
             ts = timed_blocks(loops, repeats, rounds, gap_s)
+            res.other_load = meter.stop()
             for lib, t in zip(names, ts):
                 res.outcomes[lib].seconds = t
     return res

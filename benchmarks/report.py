@@ -88,12 +88,17 @@ def _cell(r: CaseResult, lib: str, notes: _Notes) -> str:
     return text
 
 
+def _load(r: CaseResult) -> str:
+    return "" if r.other_load is None else f"{r.other_load:.1f}"
+
+
 def _rows(results, libs, notes):
-    head = ["workload", "threads"] + libs
+    head = ["workload", "threads"] + libs + ["others' load"]
     rows = []
     for g in GROUPS:
         for r in (r for r in results if r.group == g):
-            rows.append([r.label, str(r.threads)] + [_cell(r, lib, notes) for lib in libs])
+            rows.append([r.label, str(r.threads)] + [_cell(r, lib, notes) for lib in libs]
+                        + [_load(r)])
     return head, rows
 
 
@@ -229,7 +234,11 @@ def results_markdown(results, libs, machine: dict, command: str, started: str,
              "Each cell is the median time of one call; a peer's ratio is its time over "
              "tfcompile's (above 1: tfcompile is faster). Timings alternate between the "
              "libraries so that each sees the same load. Every result is first checked "
-             "against numpy's (WRONG marks a difference beyond tolerance).", "",
+             "against numpy's (WRONG marks a difference beyond tolerance). \"others' load\" "
+             "is how many cores other processes on the machine kept busy while the row was "
+             "timed (from /proc/stat, hypervisor steal included): rows timed while others "
+             "used the cores, multi-threaded ones above all, are slower than the libraries "
+             "can be.", "",
              "Command:", "", f"    {command}", "",
              f"Run {started}, {elapsed_s / 60:.1f} min. Load average (1 min) at start "
              f"{load[0]:.2f}, at end {load[1]:.2f}: the machine was shared with other "

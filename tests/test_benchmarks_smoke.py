@@ -84,3 +84,14 @@ def test_a_wrong_result_is_flagged():
     res = run_case(case, ["tfcompile", "numpy"], repeats=1, min_sample_s=0)
     assert res.outcomes["tfcompile"].ok is False
     assert "WRONG" in report.text_table([res], ["tfcompile", "numpy"])
+
+
+@pytest.mark.slow
+def test_compile_rows_run_in_new_processes():
+    from benchmarks.compile_times import compile_results
+    cold, warm = compile_results(1, 1, ["tfcompile", "numpy"], {})
+    for r in (cold, warm):
+        o = r.outcomes["tfcompile"]
+        assert o.error is None, o.error
+        assert o.seconds is not None and o.seconds >= 0
+        assert r.outcomes["numpy"].skipped      # numpy has nothing to compile
