@@ -27,16 +27,15 @@ _MAX_ROW = 1 << 14
 
 # ---------------------------------------------------------------- IR helpers
 
-def ranks_last(ctx, x, descending=True):
-    """Rank of each element of x [B, n] within its row (0 = first in order), i32."""
+def rank_chunks(ctx, x, descending=True):
+    """Ranks of the elements of x [B, n] within their rows (0 = first in order),
+    as a list of (i0, i32 [B, c]) blocks of consecutive elements."""
     bsz, n = x.shape
-    if n == 0:
-        return ctx.scalar(0, "i32", (bsz, 0))
     if n > _MAX_ROW:
         ctx.fail(f"sorting {n} elements per row is beyond this compiler's comparison "
                  f"sort (at most {_MAX_ROW})")
     rows = builtins.max(1, _CHUNK // builtins.max(1, bsz * n))
-    parts = []
+    out = []
     for i0 in builtins.range(0, n, rows):
         i1 = builtins.min(n, i0 + rows)
         c = i1 - i0
@@ -49,27 +48,43 @@ def ranks_last(ctx, x, descending=True):
         jj = ctx.b.emit("iota", [], shape=[bsz, c, n], dtype="i32", dim=2)
         tie = ctx.b.emit("and", [ctx.b.emit("eq", [xj, xi]), ctx.b.emit("lt", [jj, ii])])
         cnt = ctx.convert(ctx.b.emit("or", [before, tie]), "i32")
-        parts.append(ctx.b.emit("reduce", [cnt], kind="sum", axes=[2]))
+        out.append((i0, ctx.b.emit("reduce", [cnt], kind="sum", axes=[2])))
+    return out
+
+
+def ranks_last(ctx, x, descending=True):
+    """Ranks of x [B, n] within its rows (i32 [B, n])."""
+    bsz, n = x.shape
+    if n == 0:
+        return ctx.scalar(0, "i32", (bsz, 0))
+    parts = [r for _, r in rank_chunks(ctx, x, descending)]
     return parts[0] if len(parts) == 1 else ctx.b.emit("concatenate", parts, axis=1)
 
 
-def order_from_ranks(ctx, rank, k):
-    """idx[b, p] = the i with rank[b, i] == p, for p < k (i32 [B, k])."""
-    bsz, n = rank.shape
-    rows = builtins.max(1, _CHUNK // builtins.max(1, bsz * n))
+def order_from_ranks(ctx, chunks, bsz, k):
+    """idx[b, p] = the i with rank[b, i] == p, for p < k (i32 [B, k]). The rank
+    blocks are used one by one (partial sums), never concatenated first."""
+    if k == 0 or not chunks:
+        return ctx.scalar(0, "i32", (bsz, k))
+    widest = builtins.max(r.shape[1] for _, r in chunks)
+    rows = builtins.max(1, _CHUNK // builtins.max(1, bsz * widest))
     parts = []
     for p0 in builtins.range(0, k, rows):
-        p1 = builtins.min(k, p0 + rows)
-        c = p1 - p0
-        pp = ctx.b.emit("iota", [], shape=[bsz, c, n], dtype="i32", dim=1)
-        pp = ctx.b.emit("add", [pp, ctx.scalar(p0, "i32", (bsz, c, n))])
-        rr = ctx.b.emit("broadcast", [rank], shape=[bsz, c, n], dims=[0, 2])
-        ii = ctx.b.emit("iota", [], shape=[bsz, c, n], dtype="i32", dim=2)
-        hit = ctx.b.emit("select", [ctx.b.emit("eq", [rr, pp]), ii,
-                                    ctx.scalar(0, "i32", (bsz, c, n))])
-        parts.append(ctx.b.emit("reduce", [hit], kind="sum", axes=[2]))
-    if not parts:
-        return ctx.scalar(0, "i32", (bsz, 0))
+        c = builtins.min(k, p0 + rows) - p0
+        acc = None
+        for i0, r in chunks:
+            ci = r.shape[1]
+            shape = (bsz, c, ci)
+            pp = ctx.b.emit("add", [ctx.b.emit("iota", [], shape=shape, dtype="i32", dim=1),
+                                    ctx.scalar(p0, "i32", shape)])
+            rr = ctx.b.emit("broadcast", [r], shape=shape, dims=[0, 2])
+            ii = ctx.b.emit("add", [ctx.b.emit("iota", [], shape=shape, dtype="i32", dim=2),
+                                    ctx.scalar(i0, "i32", shape)])
+            hit = ctx.b.emit("select", [ctx.b.emit("eq", [rr, pp]), ii,
+                                        ctx.scalar(0, "i32", shape)])
+            part = ctx.b.emit("reduce", [hit], kind="sum", axes=[2])
+            acc = part if acc is None else ctx.b.emit("add", [acc, part])
+        parts.append(acc)
     return parts[0] if len(parts) == 1 else ctx.b.emit("concatenate", parts, axis=1)
 
 
@@ -125,7 +140,8 @@ def _lower_top_k(ctx, op, inputs):
     lead = x.shape[:-1]
     bsz = int(np.prod(lead, dtype=np.int64))
     x2 = ctx.b.emit("reshape", [x], shape=[bsz, n])
-    idx = order_from_ranks(ctx, ranks_last(ctx, x2, True), k)
+    chunks = rank_chunks(ctx, x2, True) if n else []
+    idx = order_from_ranks(ctx, chunks, bsz, k)
     vals = gather_rows(ctx, x2, idx)
     shape = list(lead) + [k]
     return [ctx.b.emit("reshape", [vals], shape=shape),
