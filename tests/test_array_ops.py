@@ -215,6 +215,16 @@ def test_top_k_sort_argsort(dtype):
         tf.sort(p, direction="UP")
 
 
+def test_sort_in_blocks():
+    # long rows are ranked in blocks of comparisons; ties keep index order
+    x = np.random.default_rng(9).integers(0, 500, (2, 3000)).astype(np.float32)
+    p = tf.placeholder(tf.float32, x.shape)
+    got = _run([tf.argsort(p), tf.nn.top_k(p, 2100)[1], tf.random_shuffle(p[0])], {p: x})
+    np.testing.assert_array_equal(got[0], np.argsort(x, -1, kind="stable"))
+    np.testing.assert_array_equal(got[1], np.argsort(-x, -1, kind="stable")[:, :2100])
+    np.testing.assert_array_equal(np.sort(got[2]), np.sort(x[0]))
+
+
 def test_cumsum_cumprod():
     rng = np.random.default_rng(4)
     x = rng.standard_normal((3, 5, 4))
