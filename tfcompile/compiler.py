@@ -96,6 +96,108 @@ class Executable:
             raise RuntimeError(f"compiled function {self.compiled.symbol} failed with code {rc}")
 
 
+class PlanRunner:
+    """Binds a session's compiled plan to its buffers and calls it, fast.
+
+    `params` / `results` are the lowering's lists of (kind, obj): feeds
+    ("feed", tensor), variables ("var", op), random counters ("rng", op);
+    results ("fetch", tensor) or ("var", op). The pointer array is filled
+    once; per call only the feeds, fresh result arrays and variables whose
+    storage array changed are rebound."""
+
+    def __init__(self, exe, params, results, result_types, aliases):
+        import _cffi_backend
+        self.exe = exe
+        self._fb = _cffi_backend.from_buffer
+        self._char = _ffi.typeof("char[]")
+        self._dummy = exe._dummy_c
+        self.entry = exe._entry
+        self.ptrs = exe._ptrs
+        self.n_params = len(params)
+        # result slots written in place into a parameter's buffer
+        alias_of = {}
+        for r, p in aliases.items():
+            alias_of.setdefault(p, []).append(self.n_params + r)
+        self.feed_slots = {}          # id(tensor) -> [param slot, aliased result slots...]
+        for i, (kind, obj) in enumerate(params):
+            if kind == "feed":
+                self.feed_slots[id(obj)] = [i] + alias_of.get(i, [])
+        self.vars = [(obj, [i] + alias_of.get(i, [])) for i, (kind, obj) in enumerate(params)
+                     if kind == "var"]
+        self.rngs = [(obj, [i] + alias_of.get(i, [])) for i, (kind, obj) in enumerate(params)
+                     if kind == "rng"]
+        self.fresh = [(self.n_params + r, t.shape, t.np_dtype, kind == "fetch", obj)
+                      for r, ((kind, obj), t) in enumerate(zip(results, result_types))
+                      if r not in aliases]
+        self.fetch_aliased = [(params[p], obj) for r, p in aliases.items()
+                              for kind, obj in [results[r]] if kind == "fetch"]
+        self._bound_vars = [None] * len(self.vars)   # the arrays now in the pointer array
+        self._keep = [None] * (self.n_params + len(results))
+        self.new_vars = []            # (op, array) of the last call's replaced variables
+
+    def run(self, storage, counters, feeds, on_missing_var):
+        """Calls the plan; returns {id(fetch tensor): array}. Variables whose new
+        value is a new array are left in `self.new_vars` for the caller.
+
+        `storage` maps variable ops to arrays, `counters` random ops to their
+        int64 counters (created here and advanced after the call)."""
+        exe = self.exe
+        if exe.num_threads is not None:
+            _use_threads(exe.num_threads)
+        fb, char, dummy = self._fb, self._char, self._dummy
+        ptrs, keep = self.ptrs, self._keep
+        bound = self._bound_vars
+        k = 0
+        for op, slots in self.vars:
+            arr = storage.get(op)
+            if arr is not bound[k]:
+                if arr is None:
+                    on_missing_var(op)
+                bound[k] = arr
+                c = fb(char, arr, False) if arr.nbytes else dummy
+                for i in slots:
+                    ptrs[i] = c
+                    keep[i] = c
+            k += 1
+        feed_slots = self.feed_slots
+        for t, a in feeds.items():
+            slots = feed_slots.get(id(t))
+            if slots is not None:
+                c = fb(char, a, False) if a.nbytes else dummy
+                for i in slots:
+                    ptrs[i] = c
+                    keep[i] = c
+        rng_arrays = []
+        for op, slots in self.rngs:
+            c = counters.get(op)
+            if c is None:
+                c = counters[op] = np.zeros((), np.int64)
+            rng_arrays.append(c)
+            p = fb(char, c, False)
+            for i in slots:
+                ptrs[i] = p
+                keep[i] = p
+        values = {}
+        new_vars = self.new_vars = []
+        for j, shape, dt, is_fetch, obj in self.fresh:
+            a = np.empty(shape, dt)
+            c = fb(char, a, False) if a.nbytes else dummy
+            ptrs[j] = c
+            keep[j] = c
+            if is_fetch:
+                values[id(obj)] = a
+            else:
+                new_vars.append((obj, a))
+        rc = self.entry(ptrs)
+        if rc != 0:
+            raise RuntimeError(f"compiled function {exe.compiled.symbol} failed with code {rc}")
+        for c in rng_arrays:
+            c += 1
+        for (kind, src), obj in self.fetch_aliased:
+            values[id(obj)] = storage[src] if kind == "var" else feeds[src]
+        return values
+
+
 _threads_now = [None]
 
 

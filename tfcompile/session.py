@@ -248,8 +248,8 @@ class BaseSession:
         return feeds
 
     def _run_elements(self, fetch_tensors, targets, feeds):
-        key = (tuple(id(t) for t in fetch_tensors), tuple(id(o) for o in targets),
-               tuple((id(t), a.shape, a.dtype.char) for t, a in feeds.items()), self._epoch)
+        key = (*map(id, fetch_tensors), None, *map(id, targets), None,
+               *[(id(t), a.shape, a.dtype.char) for t, a in feeds.items()], self._epoch)
         plan = self._plans.get(key)
         if plan is None:
             plan = self._compile(fetch_tensors, targets, feeds)
@@ -263,7 +263,7 @@ class BaseSession:
         return self._random_seeds[op]
 
     def _compile(self, fetch_tensors, targets, feeds):
-        from .compiler import compile_lowered
+        from .compiler import PlanRunner, compile_lowered
         feed_types = {}
         for t, a in feeds.items():
             feed_types[t] = TensorType(a.shape, _dt.compilable(t.dtype, t.name))
@@ -272,9 +272,29 @@ class BaseSession:
                         self._seed_for)
         exe = compile_lowered(lowered.fn, self._options)
         self.compile_count += 1
-        return _Plan(lowered, exe)
+        plan = _Plan(lowered, exe)
+        plan.runner = None
+        if getattr(exe, "_entry", None) is not None:
+            plan.runner = PlanRunner(exe, plan.params, plan.results, plan.result_types,
+                                     plan.aliases)
+        return plan
+
+    def _missing_variable(self, op):
+        raise FailedPreconditionError(None, op, f"Attempting to use uninitialized value {op.name}")
 
     def _execute(self, plan, feeds):
+        runner = plan.runner
+        if runner is not None:
+            with plan.lock:
+                values = runner.run(self._storage, self._rng_counters, feeds,
+                                    self._missing_variable)
+                new_vars = runner.new_vars
+            for op, arr in new_vars:
+                old = self._storage.get(op)
+                if old is None or old.shape != arr.shape:
+                    self._epoch += 1
+                self._storage[op] = arr
+            return values
         args = []
         for kind, obj in plan.params:
             if kind == "feed":
@@ -282,8 +302,7 @@ class BaseSession:
             elif kind == "var":
                 arr = self._storage.get(obj)
                 if arr is None:
-                    raise FailedPreconditionError(
-                        None, obj, f"Attempting to use uninitialized value {obj.name}")
+                    self._missing_variable(obj)
                 args.append(arr)
             else:
                 c = self._rng_counters.get(obj)
