@@ -210,7 +210,17 @@ DW_CASES = [
 ]
 
 
-def test_depthwise_and_transpose_forward():
+@pytest.fixture(params=["gather", "col2im"])
+def input_grad_form(request, monkeypatch):
+    """Both lowerings of Conv2DBackpropInput: patches of the spread gradient times
+    the flipped filter, or gradient columns folded back (col2im)."""
+    from tfcompile.ops import conv_ops
+    monkeypatch.setattr(conv_ops, "USE_COL2IM", lambda cols, patches:
+                        request.param == "col2im")
+    return request.param
+
+
+def test_depthwise_and_transpose_forward(input_grad_form):
     rng = np.random.default_rng(2)
     feeds, fetch, want = {}, [], []
     for xs, ws, st, pad, dil, fmt in DW_CASES:
@@ -225,7 +235,9 @@ def test_depthwise_and_transpose_forward():
         want.append(_nchw(ref) if fmt == "NCHW" else ref)
     for in_shape, ws, st, pad in [((2, 7, 6, 3), (3, 3, 3, 4), (2, 2), "SAME"),
                                   ((1, 8, 8, 2), (2, 2, 2, 3), (2, 2), "VALID"),
-                                  ((1, 5, 7, 1), (3, 2, 1, 2), (1, 2), "VALID")]:
+                                  ((1, 5, 7, 1), (3, 2, 1, 2), (1, 2), "VALID"),
+                                  ((1, 6, 5, 2), (3, 3, 2, 2), (1, 1), "SAME"),
+                                  ((1, 7, 7, 2), (3, 3, 2, 1), (3, 3), "SAME")]:
         w = rng.standard_normal(ws)
         ho = _geom(in_shape[1], ws[0], st[0], 1, pad)[0]
         wo = _geom(in_shape[2], ws[1], st[1], 1, pad)[0]
@@ -354,7 +366,7 @@ def _check_gradients(build, arrays, seed=0, eps=1e-6, tol=1e-6):
             np.testing.assert_allclose(g, num, rtol=tol, atol=tol, err_msg=p.name)
 
 
-def test_conv2d_gradients():
+def test_conv2d_gradients(input_grad_form):
     rng = np.random.default_rng(5)
     x1, w1 = rng.standard_normal((2, 5, 4, 2)), rng.standard_normal((3, 2, 2, 3))
     x2, w2 = rng.standard_normal((1, 6, 5, 2)), rng.standard_normal((2, 3, 2, 2))

@@ -78,6 +78,39 @@ def window(ctx, v, axis, start, count, stride=1):
     return slice_axis(ctx, v, axis, start, start + (count - 1) * stride + 1, stride)
 
 
+def place_taps(ctx, parts, axis, s, n_out, d=1):
+    """The transpose of taking k strided windows: the sum over t of parts[t]
+    written at t*d + s*o along `axis` (o < the parts' length there), into
+    length n_out, zeros elsewhere. With d == 1, groups of s consecutive taps
+    interleave into one array (a concatenate and reshape) before the shifted add."""
+    count = parts[0].shape[axis]
+    k = len(parts)
+    shape = list(parts[0].shape)
+    r = len(shape)
+    total = None
+    step = s if d == 1 else 1
+    for g0 in builtins.range(0, k, step):
+        if d != 1:
+            block, off = dilate(ctx, parts[g0], axis, s), g0 * d
+        elif s == 1:
+            block, off = parts[g0], g0
+        else:
+            grp = parts[g0:g0 + s]
+            grp = grp + [ctx.scalar(0, grp[0].dtype, shape)] * (s - len(grp))
+            sub = shape[:axis + 1] + [1] + shape[axis + 1:]
+            block = ctx.b.emit("concatenate", [ctx.b.emit("reshape", [p], shape=sub)
+                                               for p in grp], axis=axis + 1)
+            block = ctx.b.emit("reshape", [block],
+                               shape=shape[:axis] + [count * s] + shape[axis + 1:])
+            off = g0
+        lo, hi = [0] * r, [0] * r
+        lo[axis] = off
+        hi[axis] = n_out - off - block.shape[axis]
+        placed = pad_or_crop(ctx, block, lo, hi)
+        total = placed if total is None else ctx.b.emit("add", [total, placed])
+    return total
+
+
 def slice_axis(ctx, v, axis, start, limit, stride=1):
     st = [0] * v.type.rank
     li = list(v.shape)

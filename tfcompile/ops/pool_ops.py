@@ -24,7 +24,7 @@ from ..tensor_shape import TensorShape
 from .constant_op import convert_to_tensor
 from .conv_ops import (check_format, from_nhwc, geometry, get_sequence, hw, pad_hw,
                        to_nhwc, _from_nhwc, _q, _to_nhwc)
-from .manip_ops import pad_or_crop, window
+from .manip_ops import place_taps, window
 from .op_util import make_tensor, shape_from_tensor
 from .registry import lowering
 
@@ -147,34 +147,6 @@ def _reduce_taps(ctx, parts, how):
     for p in parts[1:]:
         acc = ctx.b.emit(how, [acc, p])
     return acc
-
-
-def place_taps(ctx, parts, axis, s, n_out):
-    """The transpose of `_taps`: sum over t of parts[t] written at t + s*o along
-    `axis`, into length n_out (zeros elsewhere)."""
-    count = parts[0].shape[axis]
-    k = len(parts)
-    shape = list(parts[0].shape)
-    r = len(shape)
-    total = None
-    for g0 in builtins.range(0, k, s):
-        grp = parts[g0:g0 + s]
-        if s == 1:
-            block = grp[0]
-        else:
-            zero = ctx.scalar(0, grp[0].dtype, shape)
-            grp = grp + [zero] * (s - len(grp))
-            sub = shape[:axis + 1] + [1] + shape[axis + 1:]
-            block = ctx.b.emit("concatenate", [ctx.b.emit("reshape", [p], shape=sub)
-                                               for p in grp], axis=axis + 1)
-            block = ctx.b.emit("reshape", [block],
-                               shape=shape[:axis] + [count * s] + shape[axis + 1:])
-        lo, hi = [0] * r, [0] * r
-        lo[axis] = g0
-        hi[axis] = n_out - g0 - block.shape[axis]
-        placed = pad_or_crop(ctx, block, lo, hi)
-        total = placed if total is None else ctx.b.emit("add", [total, placed])
-    return total
 
 
 def _lowest(dtype):
