@@ -13,9 +13,10 @@ from .nn_ops import (bias_add, elu, in_top_k, l2_loss, leaky_relu, log_softmax, 
 from .ops import nn_grad as _nn_grad  # noqa: F401 - registers the gradients
 from .ops.batchnorm_ops import fused_batch_norm
 from .ops.conv_ops import (conv2d, conv2d_backprop_filter, conv2d_backprop_input,
-                           conv2d_transpose, depthwise_conv2d, depthwise_conv2d_native,
-                           depthwise_conv2d_native_backprop_filter,
-                           depthwise_conv2d_native_backprop_input)
+                           conv2d_transpose)
+from .ops.depthwise_ops import (depthwise_conv2d, depthwise_conv2d_native,
+                                depthwise_conv2d_native_backprop_filter,
+                                depthwise_conv2d_native_backprop_input)
 from .ops.pool_ops import avg_pool, max_pool
 from .ops.sort_ops import top_k
 avg_pool2d, max_pool2d = avg_pool, max_pool

@@ -15,9 +15,10 @@ from ..graph import name_scope
 from . import array_ops
 from .batchnorm_ops import fused_batch_norm_grad
 from .constant_op import convert_to_tensor
-from .conv_ops import (conv2d, conv2d_backprop_filter, conv2d_backprop_input,
-                       depthwise_conv2d_native_backprop_filter,
-                       depthwise_conv2d_native_backprop_input, from_nhwc, pad_hw, to_nhwc)
+from .conv_ops import (conv2d, conv2d_backprop_filter, conv2d_backprop_input, from_nhwc,
+                       pad_hw, to_nhwc)
+from .depthwise_ops import (depthwise_conv2d_native_backprop_filter,
+                            depthwise_conv2d_native_backprop_input)
 from .manip_ops import window
 from .op_util import make_tensor
 from .pool_ops import PoolGeo, _pool_attrs, avg_pool, max_pool_grad
