@@ -402,7 +402,12 @@ def test_pool_and_batch_norm_gradients():
         y, _, _ = tf.nn.fused_batch_norm(c, s, o, epsilon=1e-3)
         yi, _, _ = tf.nn.fused_batch_norm(c, s, o, mean=[0.1, -0.2], variance=[1.5, 0.7],
                                           epsilon=1e-3, is_training=False)
-        return [tf.nn.max_pool(a, [1, 3, 3, 1], [1, 2, 2, 1], "SAME"),
+        yc, _, _ = tf.nn.fused_batch_norm(tf.transpose(c, [0, 3, 1, 2]), s, o,
+                                          data_format="NCHW")
+        yci, _, _ = tf.nn.fused_batch_norm(tf.transpose(c, [0, 3, 1, 2]), s, o,
+                                           mean=[0.3, 0.1], variance=[1.0, 2.0],
+                                           is_training=False, data_format="NCHW")
+        return [yc, yci, tf.nn.max_pool(a, [1, 3, 3, 1], [1, 2, 2, 1], "SAME"),
                 tf.nn.max_pool(a, [1, 1, 2, 2], [1, 1, 2, 2], "VALID", data_format="NCHW"),
                 tf.nn.avg_pool(b, [1, 3, 2, 1], [1, 2, 2, 1], "SAME"), y, yi]
     _check_gradients(build, [x1, x2, x3, sc, of])
