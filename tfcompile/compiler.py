@@ -14,7 +14,12 @@ import numpy as np
 
 
 _ffi = cffi.FFI()
-_from_buffer = _ffi.from_buffer
+_CHAR_ARRAY = _ffi.typeof("char[]")
+
+
+def _from_buffer(a, _fb=_ffi._backend.from_buffer, _t=_CHAR_ARRAY):
+    """ffi.from_buffer without its Python wrapper (this is the per-call hot path)."""
+    return _fb(_t, a, False)
 
 
 class CompileOptions:
@@ -272,8 +277,10 @@ def compile_lowered(fn, options: CompileOptions) -> Executable:
                         external_constants=irc.EXTERNAL_CONST_BYTES)
 
     key = None
+    # TFC_PROFILE_NESTS=1 times each loop nest (see CompiledFunction.nest_profile).
+    profile = os.environ.get("TFC_PROFILE_NESTS") == "1"
     # Dumps want every stage written, so they always compile.
-    if _cache.enabled() and not options.dump_dir:
+    if _cache.enabled() and not options.dump_dir and not profile:
         key = irc.function_key(fn, extra=f"optimize={options.optimize}")
         compiled = irc.load_cached(key, fn, regenerate=regenerate)
         if compiled is not None:
@@ -287,7 +294,7 @@ def compile_lowered(fn, options: CompileOptions) -> Executable:
         stats["passes"] = pass_stats
     stats["optimize_s"] = time.perf_counter() - t0
     compiled = irc.compile_function(opt_fn, kernels=kernels, bundle_key=key,
-                                    regenerate=regenerate)
+                                    regenerate=regenerate, profile=profile)
     stats["compile_s"] = time.perf_counter() - t0 - stats["optimize_s"]
     folder = (pass_stats or {}).get("dump_dir")
     if folder:
