@@ -133,6 +133,8 @@ def _adjoint_ir(ctx, x):
 # ---------------------------------------------------------------- inverse / det / solve
 
 def matrix_inverse(input, adjoint=False, name=None):  # noqa: A002
+    """Inverses of [..., n, n] matrices (op MatrixInverse): Gauss-Jordan with
+    partial pivoting unrolled over n, for n up to about 32."""
     with name_scope(name, "MatrixInverse", [input]) as scope:
         x = _float_input(input, "MatrixInverse")
         _square(x, "MatrixInverse", scope[:-1])
@@ -154,6 +156,8 @@ def _lower_inverse(ctx, op, inputs):
 
 
 def matrix_determinant(input, name=None):  # noqa: A002
+    """Determinants of [..., n, n] matrices (op MatrixDeterminant): the product of
+    the pivots of an unrolled elimination with partial pivoting, n up to ~32."""
     with name_scope(name, "MatrixDeterminant", [input]) as scope:
         x = _float_input(input, "MatrixDeterminant")
         _square(x, "MatrixDeterminant", scope[:-1])
@@ -174,6 +178,7 @@ def _lower_det(ctx, op, inputs):
 
 
 def matrix_solve(matrix, rhs, adjoint=False, name=None):
+    """X with matrix @ X = rhs (op MatrixSolve), by unrolled Gauss-Jordan; n up to ~32."""
     with name_scope(name, "MatrixSolve", [matrix, rhs]) as scope:
         a = _float_input(matrix, "MatrixSolve", "matrix")
         b = convert_to_tensor(rhs, name="rhs", dtype=a.dtype)
@@ -264,6 +269,8 @@ def _lower_tri_solve(ctx, op, inputs):
 # ---------------------------------------------------------------- cholesky
 
 def cholesky(input, name=None):  # noqa: A002
+    """Lower Cholesky factors of [..., n, n] matrices (op Cholesky), one unrolled
+    step per column (n up to about 32); reads only the lower triangle, as TF."""
     with name_scope(name, "Cholesky", [input]) as scope:
         x = _float_input(input, "Cholesky")
         _square(x, "Cholesky", scope[:-1])
