@@ -50,7 +50,7 @@ def test_table_prints_every_row_and_column(tiny_run):
     assert "tfcompile" in header and "numpy" in header
     md = report.markdown_table(results, libs)
     assert md.count("\n|") >= len(results)
-    for target, measured, met in report.targets(results):
+    for target, measured, met, load in report.targets(results):
         assert met in (True, False, None)
 
 
