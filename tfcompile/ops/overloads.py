@@ -55,7 +55,7 @@ def install():
     T.__or__ = _binary("LogicalOr", "or")
     T.__ror__ = _binary("LogicalOr", "or", True)
     T.__xor__ = lambda self, other: math_ops.logical_xor(self, other, name="xor")
-    T.__invert__ = lambda self: math_ops.logical_not(self, name="invert")
+    T.__invert__ = lambda self: math_ops.logical_not(self)
     T.__neg__ = lambda self: math_ops.unary("Neg", self)
     T.__abs__ = lambda self: math_ops.unary("Abs", self, name="Abs")
     T.__getitem__ = array_ops._getitem
