@@ -56,7 +56,7 @@ def prog_training(tf):
 
 # Where TensorFlow 2's compat.v1 names differ from TF 1.15 (our reference): TF 2's
 # add gradient skips the reduction of an input that needs none.
-TF2_NAMES_DIFFER = {"gb"}
+TF2_NAMES_DIFFER = {"gb", "einsum"}  # TF 1.15 has a Python einsum (matmul + reshapes)
 
 
 def _run(module, prog, steps=1):
@@ -244,3 +244,43 @@ def prog_cond(tf):
 
 def test_cond_same_as_tensorflow():
     test_same_as_tensorflow(prog_cond, 1)
+
+
+IMG = RNG.standard_normal((2, 7, 7, 3)).astype(np.float32)
+KER = RNG.standard_normal((3, 3, 3, 4)).astype(np.float32)
+SQ = (RNG.standard_normal((3, 3)) + 3 * np.eye(3)).astype(np.float64)
+
+
+def prog_array_conv(tf):
+    x = tf.placeholder(tf.float32, [None, 3], name="x")
+    img = tf.placeholder(tf.float32, [None, 7, 7, 3], name="img")
+    k = tf.constant(KER)
+    m = tf.constant(SQ)
+    conv = tf.nn.conv2d(img, k, strides=[1, 2, 2, 1], padding="SAME")
+    parts = tf.split(x, 3, axis=1)
+    out = {
+        "concat": tf.concat([x, x * 2], 0), "split0": parts[0], "split2": parts[2],
+        "stack": tf.stack([x, x], axis=1), "unstack": tf.unstack(x, axis=1)[1],
+        "expand": tf.expand_dims(x, -1), "squeeze": tf.squeeze(tf.expand_dims(x, 0), [0]),
+        "tile": tf.tile(x, [2, 1]), "pad": tf.pad(x, [[1, 0], [0, 2]]),
+        "pad_reflect": tf.pad(x, [[1, 1], [1, 1]], mode="REFLECT"),
+        "reverse": tf.reverse(x, [1]), "gather": tf.gather(x, [2, 0], axis=0),
+        "gather_nd": tf.gather_nd(x, [[0, 1], [3, 2]]),
+        "one_hot": tf.one_hot([0, 2, 1], 3), "range": tf.range(2, 11, 3),
+        "cumsum": tf.cumsum(x, axis=0, exclusive=True), "argsort": tf.argsort(x[0]),
+        "topk": tf.nn.top_k(x, 2).values, "clip": tf.clip_by_value(x, -0.5, 0.5),
+        "logsumexp": tf.reduce_logsumexp(x, 1), "where": tf.where(x > 0, x, -x),
+        "inv": tf.matrix_inverse(m), "det": tf.matrix_determinant(m),
+        "chol": tf.cholesky(tf.matmul(m, m, transpose_b=True)), "trace": tf.trace(m),
+        "conv": conv, "conv_valid": tf.nn.conv2d(img, k, [1, 1, 1, 1], "VALID"),
+        "maxpool": tf.nn.max_pool(conv, [1, 2, 2, 1], [1, 2, 2, 1], "SAME"),
+        "avgpool": tf.nn.avg_pool(img, [1, 3, 3, 1], [1, 2, 2, 1], "SAME"),
+        "conv_grad": tf.gradients(tf.reduce_sum(tf.nn.max_pool(
+            conv, [1, 2, 2, 1], [1, 1, 1, 1], "VALID") ** 2), [img, k])[1],
+        "einsum": tf.einsum("ij,jk->ik", x, tf.transpose(x)),
+    }
+    return out, {x: X, img: IMG}
+
+
+def test_array_and_conv_ops_same_as_tensorflow():
+    test_same_as_tensorflow(prog_array_conv, 1)

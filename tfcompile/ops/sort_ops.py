@@ -8,6 +8,8 @@ Cumulative sums and products take log2(n) shift-and-add steps.
 """
 from __future__ import annotations
 
+import collections
+
 import builtins
 
 import numpy as np
@@ -100,6 +102,10 @@ def gather_rows(ctx, x, idx):
 
 # ---------------------------------------------------------------- top_k / sort / argsort
 
+# TF returns its multi-output ops as named tuples: `tf.nn.top_k(x, 2).values`.
+TopKV2 = collections.namedtuple("TopKV2", ["values", "indices"])
+
+
 def top_k(input, k=1, sorted=True, name=None):  # noqa: A002
     """tf.nn.top_k: the k largest entries along the last axis (ties: lower index
     first) and their int32 indices; op TopKV2."""
@@ -127,7 +133,7 @@ def top_k(input, k=1, sorted=True, name=None):  # noqa: A002
             out = TensorShape(dims[:-1] + [kv])
         op = make_op("TopKV2", [x, kt], {"sorted": bool(sorted), "T": x.dtype},
                      [(x.dtype, out), (_dt.int32, out)], name=scope)
-        return op.outputs[0], op.outputs[1]
+        return TopKV2(op.outputs[0], op.outputs[1])
 
 
 @lowering("TopKV2")
