@@ -114,6 +114,16 @@ class CompiledFunction:
             self._jit._llvm_ir = self.llvm_ir
         return self._jit.asm()
 
+    def nest_profile(self):
+        """[(kernel, nest kind, function, ticks)] summed over the calls so far, for
+        a function compiled with profile=True (time-stamp counter ticks)."""
+        sym = self.cpu.profile_symbol if self._cpu is not None else None
+        if sym is None:
+            raise RuntimeError(f"{self.symbol} was not compiled with profile=True")
+        counts = _ffi.cast("int64_t *", self._jit.global_address(sym))
+        return [(k, call.kind, call.function.name, int(counts[n]))
+                for n, (k, call) in enumerate(self.cpu.nests)]
+
     def _param_name(self, i):
         names = self.function.param_names
         return names[i] if i < len(names) else self.function.params[i].name
@@ -174,7 +184,8 @@ def compile_function(fn: Function, kernels=None, opt_level: int = 3, name: str =
                      parallel: bool | None = None, reuse: bool = True,
                      cache: bool = False, bundle_key: str | None = None,
                      external_constants: int | None = EXTERNAL_CONST_BYTES,
-                     regenerate=None, unroll: bool = False) -> CompiledFunction:
+                     regenerate=None, unroll: bool = False,
+                     profile: bool = False) -> CompiledFunction:
     """Compiles `fn` (kernels: groups of its instructions, in run order).
 
     `cache`: look the object code up in the disk cache by its LLVM IR.
@@ -186,7 +197,7 @@ def compile_function(fn: Function, kernels=None, opt_level: int = 3, name: str =
     # Asking for threads without a working pool compiles single-threaded code.
     parallel = threads_available() if parallel is None else bool(parallel) and threads_available()
     cpu = generate(fn, kernels, name=name, parallel=parallel, reuse=reuse,
-                   external_constants=external_constants, library="extern")
+                   external_constants=external_constants, library="extern", profile=profile)
     t1 = time.perf_counter()
     if _cache.enabled():
         _library.preload()      # once per process; a disk-cache load after the first

@@ -42,6 +42,7 @@ class CpuModule:
     stats: dict = field(default_factory=dict)
     external_constants: list = field(default_factory=list)   # (pointer symbol, array)
     library_symbols: tuple = ()     # GEMM library functions the module declares
+    profile_symbol: str | None = None   # i64 per nest: time-stamp counter ticks
 
     @property
     def arena_bytes(self) -> int:
@@ -54,14 +55,17 @@ def _symbol_ok(name: str) -> bool:
 
 def generate(fn: Function, kernels=None, name: str = "main", parallel: bool = False,
              reuse: bool = True, use_matmul: bool = True,
-             external_constants: int | None = None, library: str = "inline") -> CpuModule:
+             external_constants: int | None = None, library: str = "inline",
+             profile: bool = False) -> CpuModule:
     """LLVM IR for `fn` with `kernels` (default: one per instruction).
 
     `external_constants`: constants of at least this many bytes are bound
     after loading rather than embedded (None embeds all, as an exported
     library needs). `library`: "inline" emits the GEMM library functions the
     matmuls call into the module; "extern" only declares them (the JIT links
-    them, see ir/codegen/library.py)."""
+    them, see ir/codegen/library.py). `profile` adds a global
+    `<name>.profile`, an i64 per nest summing the time-stamp counter ticks
+    spent in it (for tuning: ir.compiler's `nest_profile`)."""
     if not _symbol_ok(name):
         raise IRError(f"entry name {name!r} is not a valid C symbol")
     t0 = time.perf_counter()
@@ -120,9 +124,23 @@ def generate(fn: Function, kernels=None, name: str = "main", parallel: bool = Fa
         except IRError as e:
             raise IRError(f"kernel {k} ({', '.join(f'{i.op} %{i.result.name}' for i in group)})"
                           f": {e}") from e
-        for call in calls:
-            nests.append((k, call))
-            _emit_call(b, module, call, [pointer(loc) for loc in call.args])
+        nests.extend((k, call) for call in calls)
+    prof = None
+    if profile:
+        # time-stamp counter ticks spent in each nest, summed over calls
+        prof_t = ir.ArrayType(I64, max(1, len(nests)))
+        prof = ir.GlobalVariable(module, prof_t, name + ".profile")
+        prof.initializer = ir.Constant(prof_t, None)
+        tsc = declare(module, "llvm.readcyclecounter", I64, [])
+    for n, (k, call) in enumerate(nests):
+        if prof is not None:
+            t_start = b.call(tsc, [])
+        _emit_call(b, module, call, [pointer(loc) for loc in call.args])
+        if prof is not None:
+            slot_ptr = b.gep(prof, [i64(0), i64(n)], inbounds=True, source_etype=prof_t)
+            slot_ptr.type = PTR     # opaque, as the module text has it
+            spent = b.sub(b.call(tsc, []), t_start)
+            b.store(b.add(b.load(slot_ptr, typ=I64), spent), slot_ptr)
 
     for c in ba.copies:
         memcpy(b, pointer(c.dst), pointer(c.src), c.nbytes)
@@ -145,7 +163,8 @@ def generate(fn: Function, kernels=None, name: str = "main", parallel: bool = Fa
         "time_codegen": t2 - t1,
     }
     return CpuModule(text, name, P, R, ba, nests, stats, list(consts.external),
-                     tuple(sorted(emitter.library_symbols)))
+                     tuple(sorted(emitter.library_symbols)),
+                     name + ".profile" if profile else None)
 
 
 def _emit_call(b, module, call: NestCall, ptrs):
