@@ -142,6 +142,7 @@ class PlanRunner:
         self.new_vars = []            # (op, array) of the last call's replaced variables
         # The last fetched arrays: reused when nobody else holds them any more.
         self._last = [None] * len(self.fresh)
+        self._free_rc = [0] * len(self.fresh)
 
     def run(self, storage, counters, feeds, on_missing_var):
         """Calls the plan; returns {id(fetch tensor): array}. Variables whose new
@@ -187,19 +188,20 @@ class PlanRunner:
                 keep[i] = p
         values = {}
         new_vars = self.new_vars = []
-        last = self._last
+        last, free_rc = self._last, self._free_rc
         n = 0
         for j, shape, dt, is_fetch, obj in self.fresh:
             a = last[n]
-            # Only this list refers to the array: the caller dropped it, so its
-            # memory (already paged in, already bound) serves this call.
-            if a is None or _refcount(a) > 3:   # last[n], a, the argument
+            # Reused when only we still refer to it (the caller dropped it): its
+            # memory is paged in and already bound.
+            if a is None or _refcount(a) > free_rc[n]:
                 a = np.empty(shape, dt)
                 c = fb(char, a, False) if a.nbytes else dummy
                 ptrs[j] = c
                 keep[j] = c
                 if is_fetch:
                     last[n] = a
+                    free_rc[n] = _refcount(a)   # ours only: last[n], keep[j], a, argument
             n += 1
             if is_fetch:
                 values[id(obj)] = a

@@ -44,6 +44,7 @@ from .llvm_util import I64, PTR, VOID, const, i64, itemsize, loop, mem_type, reg
 PARALLEL_MIN_WORK = 1 << 16     # elements of work before a nest is split
 CHUNK_WORK = 1 << 14            # elements of work per thread chunk, at least
 PARALLEL_MIN_FLOPS = 1 << 21    # for matmuls
+PARALLEL_MIN_BYTES = 1 << 18    # of B, for matmuls of few rows (memory-bound)
 SMALL_WORK = 256                # elements of work below which a nest is size-optimized
 TILE = 32                       # tile edge of loop nests over transposes
 
@@ -485,7 +486,14 @@ class KernelEmitter:
                 self._epilogue(b, o, dot, members, C, dict(zip(extras, xptrs)), bidx,
                                batch_shape, r0, r1, c0, c1, blk.lanes)
         b.ret_void()
-        par = self.parallel and num_tasks >= 2 and flops >= PARALLEL_MIN_FLOPS
+        # Worth threads when the arithmetic is big, or when B is big enough that
+        # reading it is the cost (a row vector times a matrix): each thread
+        # reads only its columns.
+        b_bytes = K * N * batch * itemsize(dt)
+        par = self.parallel and num_tasks >= 2 and (
+            flops >= PARALLEL_MIN_FLOPS or (not by_rows and b_bytes >= PARALLEL_MIN_BYTES))
+        if par and not by_rows:
+            grain = min(grain, max(1, num_tasks // 2))
         return NestCall(fn, locs, num_tasks, grain, par, "matmul")
 
     def _epilogue(self, b, o, dot, members, C, xbufs, bidx, batch_shape, r0, r1, c0, c1, W):
