@@ -377,6 +377,8 @@ def parse_args(argv=None):
                    help="time one training step against the same step in numpy")
     p.add_argument("--no-plot", action="store_true")
     p.add_argument("--no-save", action="store_true")
+    p.add_argument("--no-export", action="store_true",
+                   help="skip exporting the trained model as a C library")
     p.add_argument("--quiet", action="store_true",
                    help="no progress bars (epoch summaries are still printed)")
     return p.parse_args(argv)
@@ -407,6 +409,23 @@ def compare_optimizers(args, sets, log=print):
         if plot:
             log(f"loss curves: {plot}")
     return {"rows": rows, "curves": curves, "plot": plot}
+
+
+def export_library(sess, model, test_acc, args, sets, log=print):
+    """Exports the trained classifier (batch 1 -> logits) as a C library beside the
+    checkpoint, and checks the library's accuracy on the test set equals Python's."""
+    from tfcompile import aot
+    out_dir = os.path.dirname(_beside(args.out, "")) or "."
+    exported = aot.export(sess, {model.x: [1, LAYERS[0]]}, [model.logits], "mnist_mlp",
+                          out_dir)
+    lib = exported.load()
+    images, labels = sets["test"]
+    n = len(images)
+    hits = sum(int(np.argmax(lib(images[i:i + 1])) == labels[i]) for i in range(n))
+    log(f"exported C library: {exported.shared_library}, {exported.static_library}, "
+        f"header {exported.header}; its test accuracy: {hits / n:.4f} "
+        f"(Python: {test_acc:.4f})")
+    return {"files": [str(f) for f in exported.files], "lib_acc": hits / n}
 
 
 def _beside(prefix, suffix):
@@ -444,6 +463,8 @@ def main(argv=None, log=print):
         prefix = model.saver.save(sess, _beside(args.out, ""))
         result["checkpoint"] = prefix
         log(f"saved checkpoint {prefix} and meta graph {prefix}.meta")
+    if not args.no_export:
+        result["export"] = export_library(sess, model, test_acc, args, sets, log)
     sess.close()
     if not args.no_plot:
         result["plot"] = plot_accuracy(
