@@ -153,6 +153,34 @@ def test_integer_dot_keeps_its_own_matmul():
     np.testing.assert_array_equal(cf.run([a, w])[0], a @ w)
 
 
+# ---------------------------------------------------------------- argmax, vectorized
+
+@pytest.mark.parametrize("dtype", ["f32", "f64", "i32", "i64"])
+@pytest.mark.parametrize("op", ["argmax", "argmin"])
+def test_vectorized_arg_reductions(op, dtype):
+    """The last-axis scan in vector lanes: ties, NaNs, fused producers, tails."""
+    n = 203
+    fn = Function()
+    b = Builder(fn)
+    x = b.param(TensorType((6, n), dtype), "x")
+    y = b.emit("add", [x, x])                    # a fused producer
+    b.result(b.emit(op, [y], axis=1, dtype="i64"), "idx")
+    b.result(b.emit(op, [x], axis=0, dtype="i32"), "idx0")
+    npdt = {"f32": np.float32, "f64": np.float64, "i32": np.int32, "i64": np.int64}[dtype]
+    xv = RNG.integers(-20, 20, (6, n)).astype(npdt)      # many ties
+    xv[1, 150] = xv[1, 7] = 99 if op == "argmax" else -99   # first of two wins
+    if dtype.startswith("f"):
+        xv[2, 5] = np.nan                       # a NaN after index 0 never wins
+        xv[3, 0] = np.nan                       # at index 0 it does
+        xv[4, 190] = np.inf if op == "argmax" else -np.inf   # in the scalar tail
+    cf = irc.compile_function(fn)
+    got, got0 = cf.run([xv])
+    want, want0 = run_function(fn, [xv])
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(got0, want0)
+    assert got[1] == 7 and (not dtype.startswith("f") or (got[3] == 0 and got[4] == 190))
+
+
 # ---------------------------------------------------------------- constants as data
 
 def test_big_constants_are_bound_after_loading():

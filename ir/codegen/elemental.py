@@ -25,8 +25,8 @@ import llvmlite.ir as ir
 from ..core import BINARY_OPS, COMPARE_OPS, UNARY_OPS, IRError, Value
 from . import rng as rng_codegen
 from . import scalar_ops as S
-from .llvm_util import (I32, I64, PTR, alloca_entry, const, global_bytes, i64, itemsize,
-                        loop, mem_type, reg_type)
+from .llvm_util import (I32, I64, PTR, alloca_entry, const, global_bytes, i64, intrinsic,
+                        itemsize, loop, mem_type, reg_type)
 
 SAME_INDEX = frozenset(UNARY_OPS + BINARY_OPS + COMPARE_OPS + ("select", "convert"))
 # Ops whose element is a loop: computed once per index and emitter scope.
@@ -494,10 +494,15 @@ class ElementEmitter:
         best = alloca_entry(b, t, "best")
         besti = alloca_entry(b, I64, "besti")
         base[ax] = i64(0)
-        b.store(self.at(x, Index(x.shape, dims=base)), best)
+        first = self.at(x, Index(x.shape, dims=base))
+        b.store(first, best)
         b.store(i64(0), besti)
         outer = self._enter()
-        with loop(b, 1, n, "a") as i:
+        start = 1
+        W = 64 // itemsize(x.dtype)
+        if ax == x.type.rank - 1 and n >= 2 * W and x.dtype != "bool":
+            start = self._arg_vector(x, base, first, n, W, greater, best, besti)
+        with loop(b, start, n, "a") as i:
             d = list(base)
             d[ax] = i
             v = self.at(x, Index(x.shape, dims=d))
@@ -512,6 +517,61 @@ class ElementEmitter:
             b.store(b.select(better, i, b.load(besti, typ=I64)), besti)
         self._scope = outer
         return S.from_i64(b, b.load(besti, typ=I64), ins.result.dtype)
+
+    def _arg_vector(self, x, base, first, n, W, greater, best, besti):
+        """The scan over [0, n - n % W) of the last dim, W lanes at a time; leaves
+        the winner in best/besti and returns where the scalar scan goes on.
+
+        Lane j scans indices j, j + W, ... starting from x[0] at index 0 with
+        the scalar scan's strict compare, so it holds the first index of its
+        best value and never a NaN picked after index 0; across lanes the best
+        value wins and ties go to the smallest index: the scalar scan's answer."""
+        b = self.b
+        t = reg_type(x.dtype)
+        vt = ir.VectorType(t, W)
+        it = ir.VectorType(I64, W)
+        is_f = S.is_float(x.dtype)
+        op = ">" if greater else "<"
+        lanes = ir.Constant(it, list(range(W)))
+        end = n - n % W
+        first_v = _splat(b, first, W)
+        pre = b.block
+        head = b.append_basic_block("av.head")
+        body = b.append_basic_block("av.body")
+        done = b.append_basic_block("av.done")
+        b.branch(head)
+        b.position_at_end(head)
+        i = b.phi(I64, name="av")
+        bv = b.phi(vt, name="avbest")
+        bi = b.phi(it, name="avidx")
+        i.add_incoming(i64(0), pre)
+        bv.add_incoming(first_v, pre)
+        bi.add_incoming(ir.Constant(it, [0] * W), pre)
+        b.cbranch(b.icmp_signed("<", i, i64(end)), body, done)
+        b.position_at_end(body)
+        d = list(base)
+        d[-1] = i
+        v = self.vector_at(x, Index(x.shape, dims=d), W, {})
+        better = b.fcmp_ordered(op, v, bv) if is_f else b.icmp_signed(op, v, bv)
+        nbv = b.select(better, v, bv)
+        nbi = b.select(better, b.add(_splat(b, i, W), lanes), bi)
+        i.add_incoming(b.add(i, i64(W)), b.block)
+        bv.add_incoming(nbv, b.block)
+        bi.add_incoming(nbi, b.block)
+        b.branch(head)
+        b.position_at_end(done)
+        red = {(True, True): "vector.reduce.fmax", (True, False): "vector.reduce.fmin",
+               (False, True): "vector.reduce.smax", (False, False): "vector.reduce.smin"}
+        m = intrinsic(b, red[(is_f, greater)], [bv], ret=t, overloads=[vt])
+        # (unordered: if x[0] is NaN every lane holds it, and index 0 wins)
+        at_best = b.fcmp_unordered("==", bv, _splat(b, m, W)) if is_f else \
+            b.icmp_signed("==", bv, _splat(b, m, W))
+        big = ir.Constant(it, [(1 << 62)] * W)
+        idx = intrinsic(b, "vector.reduce.smin", [b.select(at_best, bi, big)], ret=I64,
+                        overloads=[it])
+        b.store(m, best)
+        b.store(idx, besti)
+        return end
 
     def _argmax(self, ins, idx):
         return self._arg(ins, idx, True)
