@@ -16,8 +16,8 @@ numpy forward pass, and one training step without dropout (the loss, the
 gradients and the weights after the Adam update) of tfcompile against
 PyTorch. PyTorch and onnxruntime run NCHW; the first dense layer's rows are
 permuted to their channel-major flatten order, so the function is the same.
-Times are medians of `repeats` calls, the libraries taking turns (the
-machine may be shared); ratios are peer / tfcompile, > 1 meaning tfcompile
+Times are medians of `repeats` calls, the libraries taking turns of
+several calls after a short pause (the machine may be shared); ratios are peer / tfcompile, > 1 meaning tfcompile
 is faster. Threads: TFC_NUM_THREADS (set before tfcompile loads),
 torch.set_num_threads and onnxruntime's intra_op_num_threads.
 
@@ -257,17 +257,23 @@ def onnx_session(params, batch, threads):
 
 # ---------------------------------------------------------------- timing
 
-def median_times(fns, repeats, warmup=2):
-    """{name: median seconds}; the functions take turns, one call each."""
-    for f in fns.values():
-        for _ in range(warmup):
-            f()
+def median_times(fns, repeats, rounds=3, gap_s=0.2):
+    """{name: median seconds of `repeats` calls}.
+
+    The libraries take turns, `rounds` turns each, a turn being a run of
+    calls after a pause of gap_s, whose first (warm-up) call is not counted:
+    calls of two libraries interleaved one by one slow each other down, as
+    each one's worker threads still spin for a while after its call."""
     times = {k: [] for k in fns}
-    for _ in range(repeats):
+    per_turn = max(1, -(-repeats // rounds))
+    for _ in range(rounds):
         for k, f in fns.items():
-            t0 = time.perf_counter()
+            time.sleep(gap_s)
             f()
-            times[k].append(time.perf_counter() - t0)
+            for _ in range(per_turn):
+                t0 = time.perf_counter()
+                f()
+                times[k].append(time.perf_counter() - t0)
     return {k: float(np.median(v)) for k, v in times.items()}
 
 
@@ -415,6 +421,14 @@ def profile(params, x, repeats):
          _piece(lambda a, w, dy: tf.gradients(tf.matmul(a, w), [a, w], grad_ys=dy),
                 [f, w3, r(n, 1024)]),
          _torch_dense_grad(tf_, tw3, torch.from_numpy(r(n, 1024)))),
+        # As in the step: what fusion does with pool and relu next to an im2col.
+        ("chain: bias,relu,pool1 -> conv2 fwd",
+         _piece(lambda c, b, k, bb: conv(pool(tf.nn.relu(c + b)), k, bb), [c1, b1, k2, b2]),
+         lambda: F.relu(F.conv2d(F.max_pool2d(F.relu(t["c1"] + tb1[:, None, None]), 2),
+                                 tk2, tb2, padding=2))),
+        ("chain: pool2,relu grads -> conv2 grads",
+         _piece(_conv2_backward_chain(n, pool), [c2, r(n, 7, 7, 64), k2, h1]),
+         _torch_conv2_backward_chain(t["c2"], torch.from_numpy(r(n, 64, 7, 7)), tk2, t["h1"])),
     ]
     print(f"\npieces at batch {n}, median of {repeats} (ms; PyTorch/tfcompile > 1: "
           "tfcompile faster)")
@@ -433,6 +447,29 @@ def _torch_pool_grad(h, dy):
         out = F.max_pool2d(h, 2)
         out.backward(dy)
         h.grad = None
+    return run
+
+
+def _conv2_backward_chain(n, pool):
+    """conv2's input and filter gradients from the gradient at pool2's output,
+    through MaxPoolGrad and ReluGrad, as the training step computes them."""
+    def build(c, dy, k, h):
+        g = tf.gradients(pool(tf.nn.relu(c)), c, grad_ys=dy)[0]
+        return [tf.nn.conv2d_backprop_input([n, 14, 14, 32], k, g, [1, 1, 1, 1], "SAME"),
+                tf.nn.conv2d_backprop_filter(h, [5, 5, 32, 64], g, [1, 1, 1, 1], "SAME")]
+    return build
+
+
+def _torch_conv2_backward_chain(c, dy, k, h):
+    import torch.nn.functional as F
+    from torch.nn import grad
+    c = c.clone().requires_grad_(True)
+
+    def run():
+        F.max_pool2d(F.relu(c), 2).backward(dy)
+        g, c.grad = c.grad, None
+        return (grad.conv2d_input(h.shape, k, g, padding=2),
+                grad.conv2d_weight(h, k.shape, g, padding=2))
     return run
 
 
