@@ -222,14 +222,20 @@ _threads_now = [None]
 
 
 def _use_threads(n):
-    """Sizes the runtime's thread pool for the next call (a session's config)."""
-    if _threads_now[0] != n:
+    """Sizes the runtime's thread pool for the next call (the session's config).
+
+    Set on every call, not cached: the pool is shared with whoever else sizes
+    it (another session, `runtime.native.set_num_threads`)."""
+    setter = _threads_now[0]
+    if setter is None:
         try:
             from .runtime import native
-            native.set_num_threads(n)
+            setter = native.native_lib().tfc_set_num_threads
         except Exception:     # no pool: the code runs on one thread anyway
-            pass
-        _threads_now[0] = n
+            setter = False
+        _threads_now[0] = setter
+    if setter:
+        setter(n)
 
 
 class _InterpretedFunction:

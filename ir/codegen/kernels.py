@@ -517,8 +517,12 @@ def library_kind(dtype, M, N, K, ta, tb) -> str:
     """Which GEMM library function computes a dot of this shape (see gemm.py)."""
     from .matmul import _SCALARS
     size = _SCALARS[dtype][1]
+    b_bytes = K * N * size
+    # Packing pays once B stops fitting in L2 next to everything else (the
+    # direct path streams all of B once per block of rows), given rows enough
+    # to spread the cost of packing it.
     if min(M, N, K) > 0 and M >= 16 and N >= 16 and M * N * K > 64 ** 3 and (
-            K * N * size > 1 << 20 or N > 1024):
+            b_bytes > 1 << 20 or N > 1024 or (b_bytes > 1 << 19 and M >= 256)):
         return "packed"
     if tb and not ta and M < 4 and K >= 16:
         return "dot"
