@@ -106,3 +106,23 @@ def test_jit_control_flow_on_tensor_value_is_explained():
 
     with pytest.raises(TypeError, match="control flow"):
         bad(np.float32(1.0))
+
+
+def test_jit_positional_fast_path_retraces_on_new_signature():
+    @tfcompile.jit
+    def f(a, b):
+        return a * b + 1
+
+    x = np.arange(3, dtype=np.float32)
+    np.testing.assert_allclose(f(x, x), x * x + 1)
+    np.testing.assert_allclose(f(x + 1, x), (x + 1) * x + 1)
+    assert f.trace_count == 1
+    np.testing.assert_allclose(f(x[:2], x[:2]), x[:2] * x[:2] + 1)
+    assert f.trace_count == 2
+    xi = np.arange(3, dtype=np.int32)
+    out = f(xi, xi)
+    assert out.dtype == np.int32 and f.trace_count == 3
+    np.testing.assert_array_equal(out, xi * xi + 1)
+    # a strided (non-contiguous) argument still gives the right answer
+    np.testing.assert_allclose(f(np.arange(6, dtype=np.float32)[::2], x),
+                               np.arange(6, dtype=np.float32)[::2] * x + 1)

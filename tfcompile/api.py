@@ -216,6 +216,8 @@ class _Jitted:
         self.static_argnums = set(static_argnums)
         self.static_argnames = set(static_argnames)
         self._cache = {}
+        self._fast = {}
+        self._last_entry = None
         self.trace_count = 0
         functools.update_wrapper(self, fn)
 
@@ -228,6 +230,24 @@ class _Jitted:
         return dyn, static, dkw, skw
 
     def __call__(self, *args, **kwargs):
+        if not kwargs and not self.static_argnums:
+            # fast path: positional arrays only, keyed by shapes and dtypes
+            try:
+                key = tuple((a.shape, a.dtype) for a in args if type(a) is np.ndarray)
+            except AttributeError:
+                key = None
+            if key is not None and len(key) == len(args):
+                entry = self._fast.get(key)
+                if entry is not None:
+                    exe, out_tree = entry
+                    flat = exe(*args)
+                    return flat[0] if out_tree == ("leaf", 0) else _unflatten(out_tree, flat)
+                result = self._call(args, kwargs)
+                self._fast[key] = self._last_entry
+                return result
+        return self._call(args, kwargs)
+
+    def _call(self, args, kwargs):
         dyn, static, dkw, skw = self._split(args, kwargs)
         leaves = []
         tree = _flatten(([a for _, a in dyn], dkw), leaves)
@@ -239,6 +259,7 @@ class _Jitted:
         if entry is None:
             entry = self._trace(dyn, static, dkw, skw, tree, arrays)
             self._cache[key] = entry
+        self._last_entry = entry
         exe, out_tree = entry
         flat = exe(*arrays)
         return _unflatten(out_tree, list(flat))
