@@ -19,7 +19,7 @@ import sys
 import time
 
 from . import report
-from .harness import run_case
+from .harness import best_view, run_case
 from .workloads import CASES, GROUPS, LIBRARIES, Config, load_libraries
 
 
@@ -119,8 +119,10 @@ def main(argv=None):
         print(f"{k}: {v}")
     print(f"load average: {load0:.2f} at start, {load1:.2f} at end; {elapsed / 60:.1f} min\n")
     print(report.text_table(results, libs))
-    print("\nTargets:")
+    print("\nTargets, on the medians:")
     print(report.targets_text(report.targets(results)))
+    print("Targets, on the fastest samples:")
+    print(report.targets_text(report.targets(best_view(results))))
     for n in notes:
         print(f"note: {n}")
     if args.write:

@@ -10,6 +10,8 @@ reports medians.
 from __future__ import annotations
 
 import contextlib
+import copy
+import dataclasses
 import math
 import os
 import statistics
@@ -59,7 +61,8 @@ class Case:
 @dataclass
 class Outcome:
     """What happened to one library on one case."""
-    seconds: float | None = None
+    seconds: float | None = None   # median seconds per call
+    best: float | None = None      # fastest sample's seconds per call
     error: str | None = None       # a failure: build or run raised
     skipped: str | None = None     # not installed / not implemented
     err: float | None = None       # relative difference from the reference
@@ -244,13 +247,13 @@ def run_case(case: Case, libs: list, *, repeats: int, min_sample_s: float,
             meter = LoadMeter().start()
             ts = timed_blocks(loops, repeats, rounds, gap_s)
             res.other_load = meter.stop()
-            for lib, t in zip(names, ts):
-                res.outcomes[lib].seconds = t
+            for lib, (med, best) in zip(names, ts):
+                res.outcomes[lib].seconds, res.outcomes[lib].best = med, best
     return res
 
 
 def timed_blocks(loops, repeats: int, rounds: int, gap_s: float) -> list:
-    """Median seconds per call of each (calls per sample, callable).
+    """(median, fastest) seconds per call of each (calls per sample, callable).
 
     The libraries take turns in `rounds` blocks of samples, so slow drifts of
     the machine's load reach all of them alike. Before each block the harness
@@ -270,4 +273,17 @@ def timed_blocks(loops, repeats: int, rounds: int, gap_s: float) -> list:
                 for _ in range(k):
                     f()
                 out.append((time.perf_counter() - t0) / k)
-    return [statistics.median(s) for s in samples]
+    return [(statistics.median(s), min(s)) for s in samples]
+
+
+def best_view(results: list) -> list:
+    """Copies of `results` whose times are the fastest samples instead of the
+    medians (what the machine allows with the least interference)."""
+    out = []
+    for r in results:
+        c = copy.copy(r)
+        c.outcomes = {lib: dataclasses.replace(o, seconds=o.best if o.best is not None
+                                               else o.seconds)
+                      for lib, o in r.outcomes.items()}
+        out.append(c)
+    return out

@@ -6,7 +6,7 @@ Each peer cell is its median time and its ratio to tfcompile
 """
 from __future__ import annotations
 
-from .harness import NOT_APPLICABLE, CaseResult
+from .harness import NOT_APPLICABLE, CaseResult, best_view
 from .workloads import GROUPS
 
 GROUP_TITLES = {"elementwise": "Fused elementwise chain", "matmul": "Matmul (float32)",
@@ -256,9 +256,15 @@ def results_markdown(results, libs, machine: dict, command: str, started: str,
              "## Machine", ""]
     lines += [f"- {k}: {v}" for k, v in machine.items()]
     lines += ["", "## How each row is measured", ""] + [f"- {m}" for m in METHOD]
-    lines += ["", "## Results", "", markdown_table(results, libs), "",
+    best = best_view(results)
+    lines += ["", "## Results (medians)", "", markdown_table(results, libs), "",
               "## Targets (issue 8, and issue 4's elementwise benchmark)", "",
-              targets_markdown(targets(results)), ""]
+              "On the medians above:", "", targets_markdown(targets(results)), "",
+              "On the fastest samples (below), which other processes disturb least:", "",
+              targets_markdown(targets(best)), "",
+              "## Results (fastest sample of each)", "",
+              "The same run, each cell the fastest of its samples: closer to what each "
+              "library does on an idle machine.", "", markdown_table(best, libs), ""]
     if extra_notes:
         lines += ["## Notes", ""] + [f"- {n}" for n in extra_notes] + [""]
     return "\n".join(lines)

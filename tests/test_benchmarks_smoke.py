@@ -11,7 +11,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import report  # noqa: E402
 from benchmarks.__main__ import run_suite  # noqa: E402
-from benchmarks.harness import Case, Impl, Unsupported, rel_err, run_case  # noqa: E402
+from benchmarks.harness import (Case, Impl, Unsupported, best_view, rel_err,  # noqa: E402
+                                run_case)
 from benchmarks.workloads import Config  # noqa: E402
 
 FAST_GROUPS = ["elementwise", "matmul", "mlp", "train", "dispatch"]
@@ -52,6 +53,10 @@ def test_table_prints_every_row_and_column(tiny_run):
     assert md.count("\n|") >= len(results)
     for target, measured, met, load in report.targets(results):
         assert met in (True, False, None)
+    for r, b in zip(results, best_view(results)):
+        for lib, o in r.outcomes.items():
+            if o.seconds is not None:
+                assert b.outcomes[lib].seconds <= o.seconds
 
 
 def test_results_markdown_names_machine_and_command(tiny_run):
