@@ -434,6 +434,15 @@ def profile(params, x, repeats):
         ("chain: pool2,relu grads -> conv2 grads",
          _piece(_conv2_backward_chain(n, pool), [c2, r(n, 7, 7, 64), k2, h1]),
          _torch_conv2_backward_chain(t["c2"], torch.from_numpy(r(n, 64, 7, 7)), tk2, t["h1"])),
+        # The whole inference, and the same in two runs split at pool1's output,
+        # which the split makes a buffer of its own (peer column: the whole).
+        ("inference, one run", _piece(lambda a: _forward(a, params), [x]),
+         torch_infer_fn(torch_net(params), x)),
+        ("inference, two runs split at pool1", _split_inference(x, params, pool),
+         torch_infer_fn(torch_net(params), x)),
+        # A floor for conv2's im2col: numpy copying the [N*196, 800] patches
+        # (peer column: the same copy).
+        ("  numpy im2col copy for conv2", _numpy_im2col(h1), _numpy_im2col(h1)),
     ]
     print(f"\npieces at batch {n}, median of {repeats} (ms; PyTorch/tfcompile > 1: "
           "tfcompile faster)")
@@ -453,6 +462,45 @@ def _torch_pool_grad(h, dy):
         out.backward(dy)
         h.grad = None
     return run
+
+
+def _forward(images, params):
+    """The network's logits with constant weights, as the example builds it."""
+    k1, b1, k2, b2, w3, b3, w4, b4 = params
+    h = tf.reshape(images, [-1, 28, 28, 1])
+    for k, b in ((k1, b1), (k2, b2)):
+        h = tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(h, k, [1, 1, 1, 1], "SAME"), b))
+        h = tf.nn.max_pool(h, [1, 2, 2, 1], [1, 2, 2, 1], "SAME")
+    h = tf.nn.relu(tf.matmul(tf.reshape(h, [-1, 3136]), w3) + b3)
+    return tf.matmul(h, w4) + b4
+
+
+def _split_inference(x, params, pool):
+    """Two sessions: images -> pool1's output, and pool1's output -> logits."""
+    k1, b1, k2, b2, w3, b3, w4, b4 = params
+    g1, g2 = tf.Graph(), tf.Graph()
+    with g1.as_default():
+        xa = tf.placeholder(tf.float32, x.shape)
+        h = tf.nn.conv2d(tf.reshape(xa, [-1, 28, 28, 1]), k1, [1, 1, 1, 1], "SAME")
+        p1 = pool(tf.nn.relu(tf.nn.bias_add(h, b1)))
+    with g2.as_default():
+        pa = tf.placeholder(tf.float32, p1.shape)
+        h = pool(tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(pa, k2, [1, 1, 1, 1], "SAME"), b2)))
+        h = tf.nn.relu(tf.matmul(tf.reshape(h, [-1, 3136]), w3) + b3)
+        logits = tf.matmul(h, w4) + b4
+    s1, s2 = tf.Session(graph=g1), tf.Session(graph=g2)
+
+    def run():
+        return s2.run(logits, {pa: s1.run(p1, {xa: x})})
+    run()
+    return run
+
+
+def _numpy_im2col(h):
+    win = np.lib.stride_tricks.sliding_window_view(
+        np.pad(h, ((0, 0), (2, 2), (2, 2), (0, 0))), (5, 5), axis=(1, 2))
+    out = np.empty((h.shape[0], 14, 14, 5, 5, h.shape[3]), np.float32)
+    return lambda: np.copyto(out, win.transpose(0, 1, 2, 4, 5, 3))
 
 
 def _conv2_backward_chain(n, pool):
