@@ -23,7 +23,7 @@ import llvmlite.ir as ir
 
 from ..core import Function, IRError
 from ..passes.buffers import BufferAssignment, assign_buffers, default_kernels
-from .elemental import ConstantPool
+from .constants import ConstantPool
 from .kernels import KernelEmitter, NestCall
 from .llvm_util import I32, I64, PTR, VOID, declare, i64, memcpy
 
