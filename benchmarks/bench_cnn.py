@@ -17,15 +17,19 @@ gradients and the weights after the Adam update) of tfcompile against
 PyTorch. PyTorch and onnxruntime run NCHW; the first dense layer's rows are
 permuted to their channel-major flatten order, so the function is the same.
 Times are medians of `repeats` calls, the libraries taking turns of
-several calls after a short pause (the machine may be shared); ratios are peer / tfcompile, > 1 meaning tfcompile
-is faster. Threads: TFC_NUM_THREADS (set before tfcompile loads),
+several calls after a short pause (the machine may be shared; calls of two
+libraries interleaved one by one slow each other down); the fastest call is
+printed under each median. Ratios are peer / tfcompile, > 1 meaning
+tfcompile is faster. Threads: TFC_NUM_THREADS (set before tfcompile loads),
 torch.set_num_threads and onnxruntime's intra_op_num_threads.
 
 --profile also times the network's pieces one by one in both tfcompile and
 PyTorch (each a graph of its own, so a piece's time includes one call's
-overhead): each convolution as a whole, its im2col matmul alone, pooling,
-the dense layers, and the backward ops (Conv2DBackpropFilter / Input,
-MaxPoolGrad). TFC_DUMP=<dir> writes the kernels the compiler made.
+overhead): each convolution as a whole and its im2col matmul alone, pooling,
+the dense layers, the backward ops (Conv2DBackpropFilter / Input,
+MaxPoolGrad), two chains as fusion sees them in the step, the inference
+whole and split at pool1's output, and numpy's copy of conv2's patches (a
+floor for im2col). TFC_DUMP=<dir> writes the kernels the compiler made.
 """
 from __future__ import annotations
 
@@ -361,7 +365,7 @@ def profile(params, x, repeats):
     import torch.nn.functional as F
     rng = np.random.default_rng(1)
     n = len(x)
-    k1, b1, k2, b2, w3, b3, w4, b4 = params
+    k1, b1, k2, b2, w3, b3 = params[:6]
 
     def r(*shape):
         return rng.standard_normal(shape).astype(np.float32)
@@ -377,8 +381,7 @@ def profile(params, x, repeats):
     tk1 = torch.from_numpy(np.ascontiguousarray(k1.transpose(3, 2, 0, 1)))
     tk2 = torch.from_numpy(np.ascontiguousarray(k2.transpose(3, 2, 0, 1)))
     tb1, tb2 = torch.from_numpy(b1), torch.from_numpy(b2)
-    tw3, tw4 = torch.from_numpy(np.ascontiguousarray(w3.T)), torch.from_numpy(
-        np.ascontiguousarray(w4.T))
+    tw3 = torch.from_numpy(np.ascontiguousarray(w3.T))
     tf_, tb3 = torch.from_numpy(f), torch.from_numpy(b3)
     tgrad = torch.nn.grad
     patches1, patches2 = r(n * 28 * 28, 25), r(n * 14 * 14, 800)
