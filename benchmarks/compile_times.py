@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .harness import NOT_APPLICABLE, CaseResult, Outcome, _describe
+from .harness import NOT_APPLICABLE, CaseResult, LoadMeter, Outcome, _describe
 from .workloads import TrainSpec, train_data
 
 SPEC = TrainSpec((784, 256, 10), 128, "adam")
@@ -134,12 +134,16 @@ def compile_results(repeats: int, threads: int, libs: list, skipped: dict) -> li
         tmp = Path(tempfile.mkdtemp(prefix="tfc-bench-cache-"))
         try:
             colds, warms = [], []
+            meter = LoadMeter().start()
             for _ in range(repeats):
                 shutil.rmtree(tmp, ignore_errors=True)
                 colds.append(_spawn(tmp, threads))
+            cold.other_load = meter.stop()
             entries = _cache_entries(tmp)
+            meter = LoadMeter().start()
             for _ in range(repeats):
                 warms.append(_spawn(tmp, threads))
+            warm.other_load = meter.stop()
             med = lambda rs, k: statistics.median(r[k] for r in rs)  # noqa: E731
             cold.outcomes["tfcompile"] = Outcome(
                 seconds=med(colds, "compile_s"), best=min(r["compile_s"] for r in colds),

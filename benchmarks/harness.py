@@ -3,9 +3,10 @@
 A `Case` is one row of the table: a workload at one size and thread count.
 Each library contributes an `Impl` (a zero-argument `run` and a way to turn
 its first result into numpy arrays). The harness builds every impl, runs each
-once, compares its outputs with numpy's (the reference), then times all of
-them in alternation so that each sees the same load on a shared machine, and
-reports medians.
+once, compares its outputs with numpy's (the reference), then times them in
+turns (`timed_blocks`) so that each sees the same load on a shared machine,
+and keeps the median and the fastest sample. `LoadMeter` records how busy
+other processes kept the machine meanwhile.
 """
 from __future__ import annotations
 
@@ -84,7 +85,8 @@ class CaseResult:
 class LoadMeter:
     """How many cores other processes kept busy (hypervisor steal included)
     between `start()` and `stop()`: the machine's busy time from /proc/stat
-    minus this process's CPU time, over the wall time. None off Linux."""
+    minus the CPU time of this process and of its waited-for children, over
+    the wall time. None off Linux."""
 
     def __init__(self):
         self._t0 = None
@@ -103,8 +105,13 @@ class LoadMeter:
 
     def start(self):
         busy = self._busy_s()
-        self._t0 = None if busy is None else (time.perf_counter(), busy, time.process_time())
+        self._t0 = None if busy is None else (time.perf_counter(), busy, self._ours_s())
         return self
+
+    @staticmethod
+    def _ours_s():
+        t = os.times()
+        return t.user + t.system + t.children_user + t.children_system
 
     def stop(self):
         busy = self._busy_s()
@@ -112,7 +119,7 @@ class LoadMeter:
             return None
         w0, b0, p0 = self._t0
         wall = time.perf_counter() - w0
-        others = (busy - b0) - (time.process_time() - p0)
+        others = (busy - b0) - (self._ours_s() - p0)
         return max(0.0, others / wall) if wall > 0 else None
 
 

@@ -93,7 +93,7 @@ def _load(r: CaseResult) -> str:
 
 
 def _rows(results, libs, notes):
-    head = ["workload", "threads"] + libs + ["others' load"]
+    head = ["workload", "threads"] + libs + ["others' load (cores)"]
     rows = []
     for g in GROUPS:
         for r in (r for r in results if r.group == g):
