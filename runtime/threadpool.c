@@ -43,7 +43,7 @@
 #ifndef TFC_API
 #define TFC_API __attribute__((visibility("default")))
 #endif
-#define TFC_MAX_THREADS 1024          /* must stay below 1 << 16 (chunk field) */
+#define TFC_MAX_THREADS 1024          /* x TFC_DYNAMIC_CHUNKS: below 1 << 16 (chunk field) */
 #define TFC_DEFAULT_SPIN_US 100
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
@@ -303,7 +303,7 @@ static void wake_workers(int64_t count) {
     pthread_mutex_unlock(&pool.wake_mu);
 }
 
-TFC_API void tfc_parallel_for(tfc_fn fn, void *ctx, int64_t n, int64_t grain) {
+static void parallel_for(tfc_fn fn, void *ctx, int64_t n, int64_t grain, int per_thread) {
     int threads, workers;
     int64_t chunks;
     uint64_t c;
@@ -321,7 +321,7 @@ TFC_API void tfc_parallel_for(tfc_fn fn, void *ctx, int64_t n, int64_t grain) {
     pthread_once(&init_once_flag, init_once);
     workers = ensure_workers(threads - 1);
     chunks = n / grain;                   /* so every chunk has >= grain items */
-    if (chunks > workers + 1) chunks = workers + 1;
+    if (chunks > (int64_t)(workers + 1) * per_thread) chunks = (int64_t)(workers + 1) * per_thread;
     if (chunks <= 1) {
         pthread_mutex_unlock(&pool.submit);
         fn(ctx, 0, n);
@@ -340,6 +340,13 @@ TFC_API void tfc_parallel_for(tfc_fn fn, void *ctx, int64_t n, int64_t grain) {
     wait_done(chunks);
     tfc_inside = 0;
     pthread_mutex_unlock(&pool.submit);
+}
+
+TFC_API void tfc_parallel_for(tfc_fn fn, void *ctx, int64_t n, int64_t grain) {
+    if (grain > 0 && (grain & TFC_GRAIN_DYNAMIC))
+        parallel_for(fn, ctx, n, grain & ~TFC_GRAIN_DYNAMIC, TFC_DYNAMIC_CHUNKS);
+    else
+        parallel_for(fn, ctx, n, grain, 1);
 }
 
 /* ---- aligned allocation ---------------------------------------------- */

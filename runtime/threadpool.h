@@ -21,12 +21,19 @@ extern "C" {
  *   With n <= grain or one thread it is fn(ctx, 0, n) on the caller.  A call
  *   made while the pool is busy (another OS thread's call, or a nested call
  *   from inside fn) runs inline on its caller as fn(ctx, 0, n).
+ *   With TFC_GRAIN_DYNAMIC or'ed into grain, up to TFC_DYNAMIC_CHUNKS (4)
+ *   chunks per thread instead, taken by whichever thread is free: the work
+ *   balances itself when a thread is slow or descheduled (a machine shared
+ *   with other processes), at the cost of a few more, smaller calls of fn.
  * tfc_set_num_threads: threads used, caller included; n <= 0 restores the
  *   default ($TFC_NUM_THREADS read at first use, else the CPUs in the
  *   process's affinity mask).  Takes effect at the next parallel call.
  * tfc_aligned_alloc: 64-byte aligned, size rounded up to whole 64-byte
  *   lines; NULL on failure or negative size.  Free with tfc_aligned_free.
  */
+#define TFC_GRAIN_DYNAMIC ((int64_t)1 << 62)
+#define TFC_DYNAMIC_CHUNKS 4
+
 /* cdef-begin */
 void tfc_parallel_for(void (*fn)(void *ctx, int64_t begin, int64_t end), void *ctx, int64_t n, int64_t grain);
 void tfc_set_num_threads(int n);

@@ -324,6 +324,79 @@ def test_nest_profile_counts_ticks():
         irc.compile_function(fn, kernels=[group]).nest_profile()
 
 
+_POOL_IR = r"""
+declare void @tfc_parallel_for(ptr, ptr, i64, i64)
+
+define void @mark(ptr %ctx, i64 %b, i64 %e) {
+entry:
+  %counts = load ptr, ptr %ctx
+  %logp = getelementptr inbounds ptr, ptr %ctx, i64 1
+  %log = load ptr, ptr %logp
+  %np = getelementptr inbounds ptr, ptr %ctx, i64 2
+  %nlog = load ptr, ptr %np
+  %slot = atomicrmw add ptr %nlog, i64 1 seq_cst
+  %s2 = shl i64 %slot, 1
+  %lb = getelementptr i64, ptr %log, i64 %s2
+  store i64 %b, ptr %lb
+  %s3 = add i64 %s2, 1
+  %le = getelementptr i64, ptr %log, i64 %s3
+  store i64 %e, ptr %le
+  %any = icmp slt i64 %b, %e
+  br i1 %any, label %loop, label %exit
+loop:
+  %i = phi i64 [ %b, %entry ], [ %i1, %loop ]
+  %p = getelementptr i64, ptr %counts, i64 %i
+  %old = atomicrmw add ptr %p, i64 1 monotonic
+  %i1 = add i64 %i, 1
+  %more = icmp slt i64 %i1, %e
+  br i1 %more, label %loop, label %exit
+exit:
+  ret void
+}
+
+define void @run(ptr %ctx, i64 %n, i64 %grain) {
+  call void @tfc_parallel_for(ptr @mark, ptr %ctx, i64 %n, i64 %grain)
+  ret void
+}
+"""
+
+
+@pytest.mark.skipif(not irc.threads_available(), reason="no C compiler for the thread pool")
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("n, grain", [(0, 1), (5, 2), (100, 1), (100, 30), (4099, 16),
+                                      (1000, 0)])
+def test_dynamic_grain_chunks(threads, n, grain):
+    """grain | TFC_GRAIN_DYNAMIC: every index once, in contiguous chunks of at least
+    `grain` items, up to 4 chunks per thread."""
+    from tfcompile.ir.codegen.cpu import GRAIN_DYNAMIC
+    from tfcompile.runtime import native
+    from tfcompile.runtime.jit import JITModule
+    jit = JITModule(_POOL_IR, name="dynamic_pool_test")
+    run = _ffi.cast("void(*)(void *, int64_t, int64_t)", jit.address("run"))
+    counts = np.zeros(max(n, 1), np.int64)
+    log = np.full(2 * (n + 2), -1, np.int64)
+    nlog = np.zeros(1, np.int64)
+    ctx = np.array([counts.ctypes.data, log.ctypes.data, nlog.ctypes.data], np.uint64)
+    native.set_num_threads(threads)
+    try:
+        run(_ffi.cast("void *", ctx.ctypes.data), n, grain | GRAIN_DYNAMIC)
+    finally:
+        native.set_num_threads(0)
+    np.testing.assert_array_equal(counts[:n], 1)
+    k = int(nlog[0])
+    chunks = sorted(map(tuple, log[:2 * k].reshape(k, 2).tolist()))
+    if n == 0:
+        assert chunks == []
+        return
+    assert chunks[0][0] == 0 and chunks[-1][1] == n
+    assert all(e0 == b1 for (_, e0), (b1, _) in zip(chunks, chunks[1:]))
+    assert 1 <= len(chunks) <= 4 * threads
+    if len(chunks) > 1:
+        assert min(e - b for b, e in chunks) >= max(grain, 1)
+    if threads == 1 or n <= max(grain, 1):
+        assert chunks == [(0, n)]
+
+
 def test_native_helpers_are_found_under_quoted_names():
     assert _needs_native_helpers('declare void @"tfc_parallel_for"(ptr, ptr, i64, i64)')
     assert _needs_native_helpers("declare void @tfc_parallel_for(ptr, ptr, i64, i64)")

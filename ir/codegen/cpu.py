@@ -28,6 +28,7 @@ from .kernels import KernelEmitter, NestCall
 from .llvm_util import I32, I64, PTR, VOID, declare, i64, memcpy
 
 PARALLEL_FOR = "tfc_parallel_for"
+GRAIN_DYNAMIC = 1 << 62      # runtime/threadpool.h: TFC_GRAIN_DYNAMIC
 
 
 @dataclass
@@ -177,7 +178,8 @@ def _emit_call(b, module, call: NestCall, ptrs):
     for i, p in enumerate(ptrs):
         b.store(p, b.gep(ctx, [i64(i)], inbounds=True, source_etype=PTR))
     pfor = declare(module, PARALLEL_FOR, VOID, [PTR, PTR, I64, I64])
-    b.call(pfor, [task, ctx, i64(call.n), i64(call.grain)])
+    grain = call.grain | GRAIN_DYNAMIC if call.dynamic else call.grain
+    b.call(pfor, [task, ctx, i64(call.n), i64(grain)])
 
 
 def _task_wrapper(module, fn, nptr):

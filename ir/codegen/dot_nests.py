@@ -110,7 +110,7 @@ class DotNests:
         locs = [self.ba.location(a), self.ba.location(bm), self.ba.location(o)]
         locs += [self.ba.location(v) for v in extras]
         par = self.parallel and kern.num_tasks >= 2 and kern.flops >= PARALLEL_MIN_FLOPS
-        return _nest_call(kern.function, locs, kern.num_tasks, kern.grain, par)
+        return _nest_call(kern.function, locs, kern.num_tasks, kern.grain, par, False)
 
     def _library_function(self, kind, dtype):
         from . import gemm
@@ -194,7 +194,9 @@ class DotNests:
             flops >= PARALLEL_MIN_FLOPS or (not by_rows and b_bytes >= PARALLEL_MIN_BYTES))
         if par and not by_rows:
             grain = min(grain, max(1, num_tasks // 2))
-        return _nest_call(fn, locs, num_tasks, grain, par)
+        # Packing, or transposing B, is redone by every call: one chunk per thread.
+        dynamic = kind != "packed" and not (tb and kind.startswith("direct"))
+        return _nest_call(fn, locs, num_tasks, grain, par, dynamic)
 
     def _epilogue(self, b, o, dot, members, C, xbufs, bidx, batch_shape, r0, r1, c0, c1, W):
         """o over rows [r0, r1) x columns [c0, c1) of batch entry `bidx`, reading
@@ -271,9 +273,9 @@ class _task_batches:
         return False
 
 
-def _nest_call(fn, locs, n, grain, par):
+def _nest_call(fn, locs, n, grain, par, dynamic):
     from .kernels import NestCall      # (kernels.py imports this module)
-    return NestCall(fn, locs, n, grain, par, "matmul")
+    return NestCall(fn, locs, n, grain, par, "matmul", dynamic)
 
 
 def _prod(xs):

@@ -48,6 +48,9 @@ class NestCall:
     grain: int                   # minimum iterations per thread chunk
     parallel: bool
     kind: str
+    # chunks balanced across threads as they free up (TFC_GRAIN_DYNAMIC); else
+    # one chunk per thread (for nests whose calls each redo some setup)
+    dynamic: bool = True
 
 
 def _prod(xs):
