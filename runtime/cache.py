@@ -15,6 +15,10 @@ written to a temporary file in the same directory and moved into place with
 entry. `get` checks the magic, length and checksum; a bad entry is deleted
 and reported as a miss, never returned. Cache I/O failures (read-only or full
 disk) are never fatal: `put` then just does not store.
+
+Size: at most `$TFC_CACHE_MAX_MB` megabytes (default 1024) of entries. Every
+few stores (`trim`) the least recently used entries (a hit refreshes an
+entry's modification time) are deleted down to 80% of that.
 """
 from __future__ import annotations
 
@@ -27,11 +31,14 @@ import warnings
 from pathlib import Path
 
 FORMAT_VERSION = 1
+DEFAULT_MAX_MB = 1024
+TRIM_EVERY = 32             # stores between size checks
 _MAGIC = b"TFCOBJ\0\0"
 _HEADER = struct.Struct("<8sIIQ32s")   # magic, format, reserved, length, sha256
 
 _enabled_override: bool | None = None
 _warned_write = False
+_puts = 0
 
 
 def enabled() -> bool:
@@ -130,12 +137,16 @@ def get(k: str) -> bytes | None:
             or hashlib.sha256(payload).digest() != digest):
         _discard(path)
         return None
+    try:
+        os.utime(path)          # recently used: kept by `trim`
+    except OSError:
+        pass
     return payload
 
 
 def put(k: str, obj: bytes) -> bool:
     """Stores `obj` under `k` atomically; False if disabled or not writable."""
-    global _warned_write
+    global _warned_write, _puts
     if not enabled():
         return False
     obj = bytes(obj)
@@ -149,6 +160,9 @@ def put(k: str, obj: bytes) -> bool:
             f.write(header)
             f.write(obj)
         os.replace(tmp, path)
+        _puts += 1
+        if _puts % TRIM_EVERY == 1:
+            trim()
         return True
     except OSError as e:
         if tmp is not None:
@@ -158,6 +172,57 @@ def put(k: str, obj: bytes) -> bool:
             warnings.warn(f"tfcompile: cannot write the compile cache at {path.parent} "
                           f"({e}); compiling without storing", RuntimeWarning, stacklevel=2)
         return False
+
+
+def max_bytes() -> int:
+    """The size limit: $TFC_CACHE_MAX_MB megabytes, else DEFAULT_MAX_MB."""
+    try:
+        mb = float(os.environ.get("TFC_CACHE_MAX_MB", DEFAULT_MAX_MB))
+    except ValueError:
+        mb = DEFAULT_MAX_MB
+    return max(0, int(mb * 1024 * 1024))
+
+
+def trim(limit: int | None = None) -> int:
+    """Deletes least recently used entries until they take at most 80% of
+    `limit` bytes (default `max_bytes()`) if they take more than `limit`;
+    also temporary files left for an hour by writers that died. Returns how
+    many entries it deleted."""
+    import time
+    limit = max_bytes() if limit is None else limit
+    root = cache_dir() / "objects"
+    entries, total = [], 0
+    try:
+        subdirs = list(os.scandir(root))
+    except OSError:
+        return 0
+    now = time.time()
+    for d in subdirs:
+        try:
+            files = list(os.scandir(d.path)) if d.is_dir() else []
+        except OSError:
+            continue
+        for f in files:
+            try:
+                st = f.stat()
+            except OSError:
+                continue
+            if f.name.startswith(".tmp-"):
+                if now - st.st_mtime > 3600:
+                    _discard(Path(f.path))
+                continue
+            entries.append((st.st_mtime, st.st_size, f.path))
+            total += st.st_size
+    if total <= limit:
+        return 0
+    removed = 0
+    for _, size, path in sorted(entries):
+        if total <= 0.8 * limit:
+            break
+        _discard(Path(path))
+        total -= size
+        removed += 1
+    return removed
 
 
 def clear() -> int:

@@ -260,6 +260,25 @@ def test_corrupt_cache_entry_is_recompiled(cache_dir):
     assert not _stats(s2).get("cache_hit")
 
 
+def test_cache_is_trimmed_to_its_size_limit(cache_dir, monkeypatch):
+    import os
+    import time
+    keys = [cache.key(f"entry {i}") for i in range(12)]
+    now = time.time()
+    for i, k in enumerate(keys):
+        assert cache.put(k, bytes(10_000))
+        os.utime(cache.entry_path(k), (now - 100 + i, now - 100 + i))    # oldest first
+    assert cache.get(keys[0]) is not None       # a hit: now the most recently used
+    assert cache.trim(limit=1_000_000) == 0     # under the limit: nothing goes
+    removed = cache.trim(limit=60_000)          # 12 x ~10 KB > 60 KB: down to 48 KB
+    assert removed >= 7
+    left = [k for k in keys if cache.entry_path(k).exists()]
+    assert keys[0] in left and keys[1] not in left and keys[-1] in left
+    assert sum(cache.entry_path(k).stat().st_size for k in left) <= 48_000
+    monkeypatch.setenv("TFC_CACHE_MAX_MB", "0.5")
+    assert cache.max_bytes() == 512 * 1024
+
+
 def test_function_key_ignores_names_not_structure():
     def make(name, value):
         fn = Function()
