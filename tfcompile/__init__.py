@@ -53,6 +53,7 @@ from .ops.math_ops import (abs, add, add_n, argmax, argmin, cast, ceil, cos,  # 
                            negative, not_equal, pow, realdiv, reciprocal, reduce_all,
                            reduce_any, reduce_max, reduce_mean, reduce_min, reduce_prod,
                            reduce_sum, round, rsqrt, scalar_mul, sigmoid, sign, sin, sqrt,
+                           saturate_cast, is_finite, is_nan, is_inf,
                            square, squared_difference, stop_gradient, subtract, tanh,
                            to_double, to_float, to_int32, to_int64, truediv, truncatediv,
                            truncatemod)

@@ -40,3 +40,8 @@ InternalError = _make("InternalError", 13)
 UnavailableError = _make("UnavailableError", 14)
 DataLossError = _make("DataLossError", 15)
 UnauthenticatedError = _make("UnauthenticatedError", 16)
+
+
+class OperatorNotAllowedInGraphError(TypeError):
+    """A Python operation a symbolic tensor doesn't support in a graph (`bool(t)`,
+    iterating over it). A TypeError, as TF 1.x raised; TF 2 named the subclass."""

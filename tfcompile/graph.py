@@ -7,6 +7,7 @@ default graphs, control-dependency scopes, collections keyed by GraphKeys, and
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 
 import numpy as np
@@ -155,18 +156,23 @@ class Tensor:
         return self is not other
 
     def __bool__(self):
-        raise TypeError("Using a `tf.Tensor` as a Python `bool` is not allowed. Use "
+        from .errors import OperatorNotAllowedInGraphError
+        raise OperatorNotAllowedInGraphError(
+                        "Using a `tf.Tensor` as a Python `bool` is not allowed. Use "
                         "`if t is not None:` instead of `if t:` to test if a tensor is "
                         "defined, and use TensorFlow ops such as tf.cond to execute "
                         "subgraphs conditioned on the value of a tensor.")
 
-    def __iter__(self):
-        shape = self._shape
-        if shape.ndims is None or shape[0].value is None:
-            raise TypeError("Tensor objects are only iterable when the first dimension "
-                            f"is known; {self.name} has shape {shape}.")
-        from .ops import array_ops
-        return iter(array_ops.unstack(self))
+    def __iter__(self):  # TF 1.x graph mode: never iterable (tf.unstack is)
+        from .errors import OperatorNotAllowedInGraphError
+        raise OperatorNotAllowedInGraphError(
+                        "Tensor objects are only iterable when eager execution is "
+                        f"enabled. To iterate over this tensor ({self.name}) use "
+                        "tf.map_fn or tf.unstack.")
+
+    def __array__(self, *args, **kwargs):
+        raise NotImplementedError(f"Cannot convert a symbolic Tensor ({self.name}) to a "
+                                  "numpy array.")
 
     def __len__(self):
         raise TypeError("len is not well defined for symbolic Tensors. "
@@ -234,6 +240,9 @@ class Operation:
     def __repr__(self):
         return f"<tf.Operation '{self.name}' type={self.type}>"
 
+    def __str__(self):  # TF prints an op as its NodeDef
+        return str(self.node_def)
+
     def __hash__(self):
         return id(self)
 
@@ -241,9 +250,16 @@ class Operation:
         return self is other
 
 
+# TF's rules for names: an op name, or a scope opened at the root, starts with a
+# letter, digit or dot; a nested scope may also start with _ - / or >.
+_VALID_OP_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\-/>]*$")
+_VALID_SCOPE_NAME = re.compile(r"^[A-Za-z0-9_.\-/>]*$")
+
+
 class _ControlDependencies:
     def __init__(self, ops):
         self.ops = ops  # None clears the enclosing scopes
+        self.created = set()  # ops made inside the block: they dominate their users
 
 
 class Graph:
@@ -315,6 +331,11 @@ class Graph:
         elif name.endswith("/"):
             new = name[:-1]
         else:
+            rx = _VALID_SCOPE_NAME if self._name_stack else _VALID_OP_NAME
+            if not rx.match(name):
+                where = "scope" if self._name_stack else "root scope"
+                raise ValueError(f"'{name}' is not a valid {where} name. A {where} name "
+                                 f"has to match the following pattern: {rx.pattern}")
             new = self.unique_name(name)
         self._name_stack = new
         try:
@@ -340,9 +361,14 @@ class Graph:
             self._names_in_use.setdefault(name.lower(), 1)
         else:
             name = self.unique_name(name)
+        if not _VALID_OP_NAME.match(name):
+            raise ValueError(f"'{name}' is not a valid node name. Accepted names conform "
+                             f"to Regex /{_VALID_OP_NAME.pattern}/")
         control = self._current_control_inputs(inputs)
         with self._lock:
             op = Operation(self, op_type, name, inputs, attrs or {}, output_specs, control)
+            for frame in self._control_stack:
+                frame.created.add(op)
             self._ops.append(op)
             self._ops_by_name[name] = op
             self._version += 1
@@ -355,6 +381,8 @@ class Graph:
             if frame.ops is None:
                 ctrl = []
                 continue
+            if input_ops & frame.created:
+                continue  # an input made in this block already depends on its ops
             for op in frame.ops:
                 if op not in ctrl and op not in input_ops:
                     ctrl.append(op)

@@ -29,7 +29,9 @@ def build(tf):
         "reduce_logsumexp", "reduce_max", "reduce_mean", "reduce_min", "reduce_prod",
         "reduce_sum", "round", "rsqrt", "sigmoid", "sign", "sin", "sqrt", "square",
         "squared_difference", "subtract", "tanh", "truediv", "top_k", "in_top_k",
-        "div_no_nan", "l2_normalize"))
+        "div_no_nan", "l2_normalize", "is_finite", "is_nan", "is_inf", "saturate_cast",
+        "realdiv", "truncatediv", "truncatemod", "scalar_mul", "log_sigmoid", "cumsum",
+        "confusion_matrix", "bincount", "segment_sum", "unsorted_segment_sum"))
     tf.math.mod = g["mod"]
     tf.math.softplus = tf.nn.softplus
     tf.math.log_softmax = tf.nn.log_softmax

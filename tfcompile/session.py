@@ -80,6 +80,19 @@ class _FetchMapper:
         return items if t[1] is list else t[1](items)
 
 
+class _FeedKeyError(TypeError, ValueError):
+    """A feed_dict key that names no tensor. TF raises TypeError; this API raised
+    ValueError before, so the error is both (and reports itself as TF's)."""
+
+
+_FeedKeyError.__name__ = _FeedKeyError.__qualname__ = "TypeError"
+
+
+def _scalar(arr):
+    """TF returns a fetched scalar as a numpy scalar (np.float32(1.0)), not a 0-d array."""
+    return arr[()] if arr.ndim == 0 else arr
+
+
 # ---------------------------------------------------------------- feeds
 
 def _shape_ok(tensor, shape):
@@ -103,31 +116,39 @@ def _feed_array(tensor, value):
         raise TypeError("The value of a feed cannot be a tf.Tensor object. Acceptable feed "
                         "values include Python scalars, strings, lists, numpy ndarrays, or "
                         f"TensorHandles. (feeding {tensor.name})")
-    dt = tensor.dtype
-    want = dt.as_numpy_dtype
-    arr = value if isinstance(value, np.ndarray) else None
-    if arr is None:
+    want = tensor.dtype.as_numpy_dtype
+    if isinstance(value, int) and not isinstance(value, bool):
         try:
-            arr = np.asarray(value)
-        except Exception as e:  # ragged lists and the like
-            raise ValueError(f"Cannot feed value {value!r:.80} for Tensor {tensor.name!r}: {e}")
-    if arr.dtype != want:
-        kind = arr.dtype.kind
-        if kind in "OUSVMm" or kind == "c":
-            raise TypeError(f"Cannot feed a value of dtype {arr.dtype} to Tensor "
-                            f"{tensor.name!r} of dtype {dt.name}")
-        if dt.is_integer or dt.is_bool:
-            # TF casts silently; we refuse casts that would change a value.
-            with np.errstate(all="ignore"):
-                cast = arr.astype(want)
-                back_ok = np.array_equal(cast.astype(arr.dtype), arr) if arr.size else True
-            if not back_ok or (kind == "f" and not np.all(np.isfinite(arr))):
-                raise TypeError(f"Cannot feed value of dtype {arr.dtype} to Tensor "
-                                f"{tensor.name!r} of dtype {dt.name} without changing it "
-                                "(non-integral or out-of-range values)")
-            arr = cast
-        else:
-            arr = arr.astype(want)
+            fits = want(value) == value
+        except OverflowError:
+            fits = False
+        if not fits:
+            raise TypeError(f"Type of feed value {value} with type {type(value)} is not "
+                            f"compatible with Tensor type {want}. Try explicitly setting "
+                            "the type of the feed tensor to a larger type (e.g. int64).")
+    src = value if isinstance(value, np.ndarray) else None
+    if src is None:
+        try:
+            src = np.asarray(value)
+        except ValueError as e:  # ragged lists
+            raise ValueError(f"Cannot feed value {value!r:.80} for Tensor "
+                             f"{tensor.name!r}: {e}") from None
+    if src.dtype.kind in "USVMmc" or (src.dtype.kind == "O" and value is not None):
+        raise TypeError(f"Cannot feed a value of dtype {src.dtype} to Tensor "
+                        f"{tensor.name!r} of dtype {tensor.dtype.name}")
+    if src.dtype.kind == "f" and tensor.dtype.is_integer or tensor.dtype.is_bool and \
+            src.dtype.kind not in "b":
+        # TF truncates silently; we refuse a feed whose values the cast would change.
+        with np.errstate(all="ignore"):
+            cast = src.astype(want)
+            same = np.array_equal(cast.astype(src.dtype), src) if src.size else True
+        if not same or (src.dtype.kind == "f" and not np.all(np.isfinite(src))):
+            raise TypeError(f"Cannot feed value of dtype {src.dtype} to Tensor "
+                            f"{tensor.name!r} of dtype {tensor.dtype.name} without "
+                            "changing it (non-integral or out-of-range values)")
+    # As TF: numpy's conversion to the tensor's dtype (None fed to a float tensor
+    # is nan).
+    arr = np.asarray(value if value is None else src, dtype=want)
     if not arr.flags.c_contiguous:
         arr = np.ascontiguousarray(arr)
     if not _shape_ok(tensor, arr.shape):
@@ -212,13 +233,13 @@ class BaseSession:
                                "before calling run().")
         feeds = self._resolve_feeds(feed_dict)
         if type(fetches) is Tensor and fetches._op._graph is self._graph:
-            return self._run_elements([fetches], [], feeds)[id(fetches)]
+            return _scalar(self._run_elements([fetches], [], feeds)[id(fetches)])
         mapper = _FetchMapper(self._graph, fetches)
         fetch_tensors, targets = [], []
         for el in mapper.elements:
             (fetch_tensors if isinstance(el, Tensor) else targets).append(el)
         values = self._run_elements(fetch_tensors, targets, feeds)
-        out = [values.get(id(el)) if isinstance(el, Tensor) else None
+        out = [_scalar(values.get(id(el))) if isinstance(el, Tensor) else None
                for el in mapper.elements]
         return mapper.rebuild(out)
 
@@ -236,14 +257,11 @@ class BaseSession:
             if isinstance(key, Operation):
                 raise TypeError(f"Cannot interpret feed_dict key as Tensor: {key.name} is an "
                                 "Operation, not a Tensor")
-            try:
+            try:  # TF reports every key it can't read as a tensor as a TypeError
                 t = self._graph.as_graph_element(key, allow_tensor=True, allow_operation=False)
-            except (KeyError, ValueError) as e:
-                raise ValueError(f"Cannot interpret feed_dict key as Tensor: "
-                                 f"{e.args[0] if e.args else e}") from None
-            except TypeError:
-                raise TypeError(f"Cannot interpret feed_dict key as Tensor: Can not convert "
-                                f"a {type(key).__name__} into a Tensor.") from None
+            except (KeyError, ValueError, TypeError) as e:
+                raise _FeedKeyError(f"Cannot interpret feed_dict key as Tensor: "
+                                    f"{e.args[0] if e.args else e}") from None
             feeds[t] = _feed_array(t, value)
         return feeds
 

@@ -10,7 +10,15 @@ class Dimension:
         if isinstance(value, Dimension):
             value = value.value
         if value is not None:
-            value = int(value)
+            try:
+                v = int(value)
+            except (TypeError, ValueError):
+                v = None
+            if v is None or v != value:
+                raise TypeError("Dimension value must be integer or None or have an "
+                                f"__index__ method, got value {value!r} with type "
+                                f"{type(value)!r}")
+            value = v
             if value < 0:
                 raise ValueError(f"Dimension {value} must be >= 0")
         self._value = value

@@ -43,21 +43,35 @@ def _lower_pwd(ctx, op, inputs):
 # ---------------------------------------------------------------- shapes
 
 def shape(input, name=None, out_type=_dt.int32):  # noqa: A002
-    x = convert_to_tensor(input)
-    r = x.shape.ndims
-    return make_tensor("Shape", [x], _dt.as_dtype(out_type), [r],
-                       {"T": x.dtype, "out_type": _dt.as_dtype(out_type)}, name=name)
+    """tf.shape: a Const when the static shape is fully known (TF's optimize=True),
+    else a Shape op."""
+    out_type = _dt.as_dtype(out_type)
+    with name_scope(name, "Shape", [input]) as scope:
+        x = convert_to_tensor(input)
+        if x.shape.is_fully_defined():
+            return constant(x.shape.as_list(), dtype=out_type, name=scope)
+        return make_tensor("Shape", [x], out_type, [x.shape.ndims],
+                           {"T": x.dtype, "out_type": out_type}, name=scope)
 
 
 def size(input, name=None, out_type=_dt.int32):  # noqa: A002
-    x = convert_to_tensor(input)
-    return make_tensor("Size", [x], _dt.as_dtype(out_type), [],
-                       {"T": x.dtype, "out_type": _dt.as_dtype(out_type)}, name=name)
+    out_type = _dt.as_dtype(out_type)
+    with name_scope(name, "Size", [input]) as scope:
+        x = convert_to_tensor(input)
+        if x.shape.is_fully_defined():
+            return constant(x.shape.num_elements(), dtype=out_type, name=scope)
+        if x.shape.ndims and any(d == 0 for d in x.shape.as_list()):
+            return constant(0, dtype=out_type, name=scope)
+        return make_tensor("Size", [x], out_type, [], {"T": x.dtype, "out_type": out_type},
+                           name=scope)
 
 
 def rank(input, name=None):  # noqa: A002
-    x = convert_to_tensor(input)
-    return make_tensor("Rank", [x], _dt.int32, [], {"T": x.dtype}, name=name)
+    with name_scope(name, "Rank", [input]) as scope:
+        x = convert_to_tensor(input)
+        if x.shape.ndims is not None:
+            return constant(x.shape.ndims, dtype=_dt.int32, name=scope)
+        return make_tensor("Rank", [x], _dt.int32, [], {"T": x.dtype}, name=scope)
 
 
 @lowering("Shape")
@@ -78,40 +92,73 @@ def _lower_rank(ctx, op, inputs):
 
 # ---------------------------------------------------------------- reshape / transpose
 
-def _reshape_static(in_shape, spec):
-    """The static result shape of a reshape to `spec` (a TensorShape, -1 as None)."""
-    if spec.ndims is None:
-        return TensorShape(None)
-    dims = spec.as_list()
-    return TensorShape(dims)
+def _reshape_static(in_shape, out, opname):
+    """TF's Reshape shape function: the requested shape `out` (-1 and unknown
+    parts as None), with one unknown dim inferred from the element counts."""
+    if out.ndims is None or in_shape.ndims is None:
+        return out
+    dims_out = out.as_list()
+    dims_in = in_shape.as_list()
+
+    def known(dims):
+        prod, unknown, many = 1, -1, False
+        for i, d in enumerate(dims):
+            if d is None:
+                many = many or unknown >= 0
+                unknown = i
+            else:
+                prod *= d
+        return prod, unknown, many
+
+    out_elems, out_unknown, many_out = known(dims_out)
+    in_elems, in_unknown, many_in = known(dims_in)
+    if many_out or many_in:
+        return out
+    if in_unknown < 0 and out_unknown < 0:
+        if in_elems != out_elems:
+            raise ValueError(f"Cannot reshape a tensor with {in_elems} elements to shape "
+                             f"{_fmt_dims(dims_out)} ({out_elems} elements) for "
+                             f"'{opname}' (op: 'Reshape') with input shapes: "
+                             f"{_fmt_dims(dims_in)}, [{len(dims_out)}].")
+    elif in_unknown < 0 and out_elems > 0:
+        if in_elems % out_elems:
+            raise ValueError(f"Cannot reshape a tensor with {in_elems} elements to shape "
+                             f"{_fmt_dims(dims_out)} for '{opname}' (op: 'Reshape'): "
+                             f"Dimension size must be evenly divisible by {out_elems} but "
+                             f"is {in_elems}")
+        dims_out[out_unknown] = in_elems // out_elems
+    elif out_unknown < 0 and in_unknown >= 0 and in_elems != 0:
+        if out_elems % in_elems:
+            raise ValueError(f"Cannot reshape a tensor of shape {_fmt_dims(dims_in)} to "
+                             f"shape {_fmt_dims(dims_out)} for '{opname}' (op: 'Reshape'): "
+                             f"Dimension size must be evenly divisible by {in_elems} but "
+                             f"is {out_elems}")
+    elif in_unknown >= 0 and out_unknown >= 0 and in_elems == out_elems:
+        dims_out[out_unknown] = dims_in[in_unknown]
+    return TensorShape(dims_out)
+
+
+def _fmt_dims(dims):
+    return "[" + ",".join("?" if d is None else str(d) for d in dims) + "]"
 
 
 def reshape(tensor, shape, name=None):
-    x = convert_to_tensor(tensor)
-    with name_scope(name, "Reshape", [x]) as scope:
+    with name_scope(name, "Reshape", [tensor, shape]) as scope:
+        x = convert_to_tensor(tensor, name="tensor")
         shape_t = shape if isinstance(shape, Tensor) else convert_to_tensor(
             shape, dtype=_dt.int32, name="shape")
         if not shape_t.dtype.is_integer:
-            raise TypeError(f"Reshape: shape must be int32 or int64, got {shape_t.dtype.name}")
+            raise TypeError(f"Value passed to parameter 'shape' has DataType "
+                            f"{shape_t.dtype.name} not in list of allowed values: int32, "
+                            "int64")
+        if shape_t.shape.ndims not in (None, 1):
+            raise ValueError(f"Shape must be rank 1 but is rank {shape_t.shape.ndims} for "
+                             f"'{scope[:-1]}' (op: 'Reshape')")
         sv = constant_value(shape_t)
-        out = shape_from_tensor(shape_t)
-        if sv is not None:
-            sv = [int(d) for d in np.reshape(sv, [-1])]
-            if builtins.sum(1 for d in sv if d == -1) > 1:
-                raise ValueError(f"Reshape: can only infer one unknown dimension, got {sv}")
-            n_in = x.shape.num_elements()
-            known = int(np.prod([d for d in sv if d != -1], dtype=np.int64))
-            if -1 in sv:
-                if n_in is not None:
-                    if known == 0 or n_in % known:
-                        raise ValueError(f"Cannot reshape a tensor with {n_in} elements to "
-                                         f"shape {sv} for '{scope[:-1]}' (op: 'Reshape')")
-                    sv = [n_in // known if d == -1 else d for d in sv]
-                out = TensorShape([None if d == -1 else d for d in sv])
-            elif n_in is not None and n_in != known:
-                raise ValueError(f"Cannot reshape a tensor with {n_in} elements to shape "
-                                 f"{sv} ({known} elements) for '{scope[:-1]}' (op: 'Reshape') "
-                                 f"with input shapes: {x.shape}.")
+        if sv is not None and any(int(d) < -1 for d in np.reshape(sv, [-1])):
+            raise ValueError(f"Invalid value in tensor used for shape: "
+                             f"{min(int(d) for d in np.reshape(sv, [-1]))}")
+        out = _reshape_static(x.shape, shape_from_tensor(shape_t), scope[:-1])
         return make_tensor("Reshape", [x, shape_t], x.dtype, out,
                            {"T": x.dtype, "Tshape": shape_t.dtype}, name=scope)
 
@@ -134,24 +181,34 @@ def _lower_reshape(ctx, op, inputs):
 
 
 def transpose(a, perm=None, name="transpose", conjugate=False):
-    x = convert_to_tensor(a)
-    with name_scope(name, "transpose", [x]) as scope:
+    with name_scope(name, "transpose", [a]) as scope:
+        x = convert_to_tensor(a, name="a")
         r = x.shape.ndims
+        reverse = perm is None
         if perm is None:
-            if r is None:
-                raise ValueError("transpose: perm=None needs a tensor of known rank")
-            perm = list(builtins.range(r - 1, -1, -1))
-        perm_t = perm if isinstance(perm, Tensor) else constant(perm, dtype=_dt.int32,
-                                                                 name="perm")
+            if not r:  # unknown rank (or a scalar): the permutation is computed
+                rk = rank(x)
+                perm = (rk - 1) - _range_op(0, rk, 1)
+            else:
+                perm = np.arange(r - 1, -1, -1)  # int64, as TF's (rank - 1) - arange
+        perm_t = perm if isinstance(perm, Tensor) else convert_to_tensor(
+            perm, dtype=None if isinstance(perm, np.ndarray) else _dt.int32, name="perm")
         pv = constant_value(perm_t)
-        out = TensorShape(None)
+        out = TensorShape(None) if r is None else TensorShape([None] * r)
         if pv is not None and r is not None:
-            pv = [int(p) for p in pv]
-            if sorted(pv) != list(builtins.range(r)):
-                raise ValueError(f"transpose: perm {pv} is not a permutation of "
-                                 f"0..{r - 1} for input of shape {x.shape}")
+            pv = [int(p) for p in np.reshape(pv, [-1])]
+            if len(pv) != r:
+                raise ValueError(f"Dimension must be {r} but is {len(pv)} for "
+                                 f"'{scope[:-1]}' (op: 'Transpose') with input shapes: "
+                                 f"{x.shape}, [{len(pv)}].")
+            for p in pv:
+                if not -r <= p < r:
+                    raise ValueError(f"perm dim {p} is out of range of input rank {r} "
+                                     f"for '{scope[:-1]}' (op: 'Transpose')")
             dims = x.shape.as_list()
             out = TensorShape([dims[p] for p in pv])
+        elif reverse and r is not None:
+            out = TensorShape(x.shape.as_list()[::-1])
         return make_tensor("Transpose", [x, perm_t], x.dtype, out,
                            {"T": x.dtype, "Tperm": perm_t.dtype}, name=scope)
 
@@ -165,12 +222,17 @@ def _lower_transpose(ctx, op, inputs):
 
 
 def matrix_transpose(a, name="matrix_transpose", conjugate=False):
-    x = convert_to_tensor(a)
-    r = x.shape.ndims
-    if r is None or r < 2:
-        raise ValueError(f"matrix_transpose: input must have rank >= 2, got shape {x.shape}")
-    perm = list(builtins.range(r - 2)) + [r - 1, r - 2]
-    return transpose(x, perm, name=name)
+    with name_scope(name, values=[a]):
+        x = convert_to_tensor(a, name="a")
+        r = x.shape.ndims
+        if r is None:
+            raise ValueError(f"matrix_transpose: input must have known rank, got shape "
+                             f"{x.shape}")
+        if r < 2:
+            raise ValueError(f"Argument 'a' should be a (batch) matrix, with rank >= 2.  "
+                             f"Found: {x.shape}")
+        perm = list(builtins.range(r - 2)) + [r - 1, r - 2]
+        return transpose(x, perm)
 
 
 # ---------------------------------------------------------------- fills
@@ -181,7 +243,13 @@ def fill(dims, value, name=None):
             dims, dtype=_dt.int32, name="dims")
         v = convert_to_tensor(value, name="value")
         if v.shape.ndims not in (None, 0):
-            raise ValueError(f"Fill: value must be a scalar, got shape {v.shape}")
+            raise ValueError(f"Shape must be rank 0 but is rank {v.shape.ndims} for "
+                             f"'{scope[:-1]}' (op: 'Fill') with input shapes: "
+                             f"{dims_t.shape}, {v.shape}.")
+        dv = constant_value(dims_t)
+        if dv is not None and any(int(d) < 0 for d in np.reshape(dv, [-1])):
+            raise ValueError(f"Fill dimensions must be >= 0 for '{scope[:-1]}' (op: "
+                             f"'Fill'), got {[int(d) for d in np.reshape(dv, [-1])]}")
         return make_tensor("Fill", [dims_t, v], v.dtype, shape_from_tensor(dims_t),
                            {"T": v.dtype, "index_type": dims_t.dtype}, name=scope)
 
@@ -195,23 +263,26 @@ def _lower_fill(ctx, op, inputs):
 
 
 def _filled(shape, dtype, value, name, default):
+    """tf.zeros / tf.ones: a Const when the shape is a small static list, else Fill."""
     dtype = _dt.as_dtype(dtype)
+    value = bool(value) if dtype == _dt.bool else value
     with name_scope(name, default, [shape]) as scope:
-        if isinstance(shape, Tensor):
-            sv = constant_value(shape)
-            if sv is None:
-                return fill(shape, constant(value, dtype=dtype), name=scope)
-            shape = [int(d) for d in sv]
-        elif isinstance(shape, TensorShape):
-            shape = shape.as_list()
-        elif isinstance(shape, (int, np.integer)):
-            shape = [int(shape)]
-        shape = [int(d) for d in shape]
-        n = int(np.prod(shape, dtype=np.int64))
-        if n < 1000:
-            return constant(np.full(shape, value, dtype=dtype.as_numpy_dtype), name=scope)
-        shape_t = constant(shape, dtype=_dt.int32, name="shape_as_tensor")
-        return fill(shape_t, constant(value, dtype=dtype, name="Const"), name=scope)
+        if not isinstance(shape, Tensor):
+            try:
+                dims = as_shape(shape)
+                if dims.ndims is None or not dims.is_fully_defined():
+                    raise ValueError(f"Cannot convert a partially known shape {dims} to a "
+                                     "Tensor")
+                dims = dims.as_list()
+                if int(np.prod(dims, dtype=np.int64)) < 1000:
+                    return constant(value, dtype=dtype, shape=dims, name=scope)
+                shape = constant(dims, dtype=_dt.int64 if any(d >= 2**31 for d in dims)
+                                 else _dt.int32, name="shape_as_tensor")
+            except (TypeError, ValueError):  # a list holding tensors
+                shape = convert_to_tensor(shape, dtype=_dt.int32)
+        if shape.shape.ndims == 0:
+            shape = reshape(shape, [-1])
+        return fill(shape, constant(value, dtype=dtype), name=scope)
 
 
 def zeros(shape, dtype=_dt.float32, name=None):
@@ -222,26 +293,35 @@ def ones(shape, dtype=_dt.float32, name=None):
     return _filled(shape, dtype, 1, name, "ones")
 
 
-def _like(tensor, dtype, name, default, value, op_type):
-    from ..variables import Variable
-    if isinstance(tensor, Variable):
-        tensor = tensor.value()
-    x = convert_to_tensor(tensor)
-    dtype = _dt.as_dtype(dtype) if dtype is not None else x.dtype
-    if x.shape.is_fully_defined():
-        return _filled(x.shape.as_list(), dtype, value, name, default)
-    with name_scope(name, default, [x]) as scope:
-        if dtype == x.dtype:
-            return make_tensor(op_type, [x], dtype, x.shape, {"T": dtype}, name=scope)
-        return fill(shape(x), constant(value, dtype=dtype), name=scope)
+def _shape_internal(x, name=None, out_type=_dt.int32):
+    return shape(x, name=name, out_type=out_type)
 
 
 def zeros_like(tensor, dtype=None, name=None, optimize=True):
-    return _like(tensor, dtype, name, "zeros_like", 0, "ZerosLike")
+    from ..variables import Variable
+    with name_scope(name, "zeros_like", [tensor]) as scope:
+        if isinstance(tensor, Variable):
+            tensor = tensor.value()
+        x = convert_to_tensor(tensor, name="tensor")
+        dtype = _dt.as_dtype(dtype) if dtype is not None else None
+        if optimize and x.shape.is_fully_defined():
+            return zeros(x.shape, dtype=dtype or x.dtype, name=scope)
+        if dtype is not None and dtype != x.dtype:
+            return zeros(_shape_internal(x), dtype=dtype, name=scope)
+        return make_tensor("ZerosLike", [x], x.dtype, x.shape, {"T": x.dtype}, name=scope)
 
 
 def ones_like(tensor, dtype=None, name=None, optimize=True):
-    return _like(tensor, dtype, name, "ones_like", 1, "OnesLike")
+    from ..variables import Variable
+    with name_scope(name, "ones_like", [tensor]) as scope:
+        if isinstance(tensor, Variable):
+            tensor = tensor.value()
+        x = convert_to_tensor(tensor, name="tensor")
+        dims = _shape_internal(x)
+        out = ones(dims, dtype=_dt.as_dtype(dtype) if dtype is not None else x.dtype,
+                   name=scope)
+        out.set_shape(x.shape)
+        return out
 
 
 @lowering("ZerosLike", "OnesLike")
@@ -256,29 +336,41 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001
     if limit is None:
         start, limit = 0, start
     with name_scope(name, "Range", [start, limit, delta]) as scope:
-        vals = [start, limit, delta]
-        tens = [v if isinstance(v, Tensor) else None for v in vals]
-        if dtype is None:
-            dts = [t.dtype if t is not None else constant_value(convert_to_tensor(v)).dtype
-                   for v, t in zip(vals, tens)] if False else None
-            kinds = []
-            for v in vals:
-                kinds.append(v.dtype if isinstance(v, Tensor) else
-                             _dt.as_dtype(np.asarray(v).dtype) if isinstance(v, (np.ndarray, np.generic))
-                             else (_dt.float32 if isinstance(v, float) else _dt.int32))
+        s = convert_to_tensor(start, dtype=dtype, name="start")
+        l = convert_to_tensor(limit, dtype=dtype, name="limit")  # noqa: E741
+        d = convert_to_tensor(delta, dtype=dtype, name="delta")
+        if dtype is None:  # the widest of the three, as TF
             order = [_dt.int32, _dt.int64, _dt.float32, _dt.float64]
-            dtype = max(kinds, key=lambda d: order.index(d) if d in order else 0)
-        dtype = _dt.as_dtype(dtype)
-        s = convert_to_tensor(start, dtype=dtype, name="start") if not isinstance(start, Tensor) else start
-        l = convert_to_tensor(limit, dtype=dtype, name="limit") if not isinstance(limit, Tensor) else limit
-        d = convert_to_tensor(delta, dtype=dtype, name="delta") if not isinstance(delta, Tensor) else delta
+            for t in (s, l, d):
+                if t.dtype not in order:
+                    raise TypeError(f"Range: unsupported dtype {t.dtype.name}")
+            inferred = builtins.max((t.dtype for t in (s, l, d)), key=order.index)
+            from .math_ops import cast
+            s, l, d = (cast(t, inferred) for t in (s, l, d))  # noqa: E741
+        return _range_op(s, l, d, name=scope)
+
+
+def _range_op(start, limit, delta, name=None):
+    """The Range op (TF's gen_math_ops._range), its length known when its bounds are."""
+    with name_scope(name, "Range", [start, limit, delta]) as scope:
+        s = convert_to_tensor(start, name="start")
+        l = convert_to_tensor(limit, dtype=s.dtype, name="limit")  # noqa: E741
+        d = convert_to_tensor(delta, dtype=s.dtype, name="delta")
         cv = [constant_value(t) for t in (s, l, d)]
         n = None
         if all(c is not None for c in cv):
-            if cv[2] == 0:
-                raise ValueError("Requires delta != 0")
-            n = builtins.max(0, int(np.ceil((cv[1] - cv[0]) / cv[2])))
-        return make_tensor("Range", [s, l, d], dtype, [n], {"Tidx": dtype}, name=scope)
+            b, e, st = (c.item() for c in cv)
+            if st == 0:
+                raise ValueError(f"Requires delta != 0 for '{scope[:-1]}' (op: 'Range')")
+            if st > 0 and b > e:
+                raise ValueError(f"Requires start <= limit when delta > 0: {b}/{e} for "
+                                 f"'{scope[:-1]}' (op: 'Range')")
+            if st < 0 and b < e:
+                raise ValueError(f"Requires start >= limit when delta < 0: {b}/{e} for "
+                                 f"'{scope[:-1]}' (op: 'Range')")
+            n = int(np.ceil(abs((e - b) / st))) if s.dtype.is_floating else \
+                (abs(e - b) + abs(st) - 1) // abs(st)
+        return make_tensor("Range", [s, l, d], s.dtype, [n], {"Tidx": s.dtype}, name=scope)
 
 
 @lowering("Range")
@@ -286,6 +378,9 @@ def _lower_range(ctx, op, inputs):
     s, l, d = (ctx.const_value(v, "Range bounds") for v in inputs)
     if d == 0:
         ctx.fail("Requires delta != 0")
+    if (d > 0 and s > l) or (d < 0 and s < l):
+        ctx.fail(f"Requires start {'<=' if d > 0 else '>='} limit when delta "
+                 f"{'>' if d > 0 else '<'} 0: {s}/{l}")
     n = builtins.max(0, int(np.ceil((l - s) / d)))
     dt = inputs[0].dtype
     i = ctx.b.emit("iota", [], shape=[n], dtype=dt, dim=0)
@@ -297,19 +392,62 @@ def _lower_range(ctx, op, inputs):
 # ---------------------------------------------------------------- stack / unstack / concat
 
 def stack(values, axis=0, name="stack"):
-    vals = [convert_to_tensor(v) for v in values]
-    if not vals:
-        raise ValueError("stack: needs at least one tensor")
-    with name_scope(name, "stack", vals) as scope:
+    """tf.stack: a list that converts as a whole (constants, or tensors packed
+    along axis 0) is converted; otherwise a Pack op."""
+    if not isinstance(values, (list, tuple)):
+        values = [values]
+    if axis == 0:
+        try:
+            return convert_to_tensor(values, name=name)
+        except (TypeError, ValueError):
+            pass  # elements of different dtypes or shapes: Pack reports it
+    if not values:
+        raise ValueError("List argument 'values' to 'Pack' Op with length 0 shorter than "
+                         "minimum length 1.")
+    first = convert_to_tensor(values[0], name=name)
+    if first.shape.ndims is not None:
+        n = first.shape.ndims + 1
+        if not -n <= axis < n:
+            raise ValueError(f"axis = {axis} not in [{-n}, {n})")
+    return _pack(values, axis, name)
+
+
+def _convert_n(values, name, op_type, dtype=None):
+    """A list input of an op, as TF converts one: Python values take the dtype of
+    the first tensor in the list, and constants are named `name_i`."""
+    if dtype is None:
+        dtype = next((v.dtype for v in values if isinstance(v, Tensor)), None)
+    out = []
+    for i, v in enumerate(values):
+        if isinstance(v, Tensor):
+            out.append(v)
+            continue
+        try:
+            out.append(convert_to_tensor(v, dtype=dtype, name=f"{name}_{i}"))
+        except ValueError as e:  # a tensor of another dtype
+            raise TypeError(f"Tensors in list passed to '{name}' of '{op_type}' Op have "
+                            f"types that don't all match: {e}") from None
+    for t in out[1:]:
+        if t.dtype != out[0].dtype:
+            raise TypeError(f"Tensors in list passed to '{name}' of '{op_type}' Op have "
+                            f"types [{', '.join(x.dtype.name for x in out)}] that don't "
+                            "all match.")
+    return out
+
+
+def _pack(values, axis, name):
+    with name_scope(name, "Pack", values) as scope:
+        vals = _convert_n(values, "values", "Pack")
         dt = vals[0].dtype
         sh = vals[0].shape
         for i, v in enumerate(vals[1:], 1):
-            if v.dtype != dt:
-                raise TypeError(f"stack: value {i} has dtype {v.dtype.name}, expected {dt.name}")
             if not sh.is_compatible_with(v.shape):
                 raise ValueError(f"Shapes must be equal rank, but are {sh.ndims} and "
                                  f"{v.shape.ndims}; shapes {sh} and {v.shape} for "
-                                 f"'{scope[:-1]}' (op: 'Pack')")
+                                 f"'{scope[:-1]}' (op: 'Pack')" if sh.ndims != v.shape.ndims
+                                 else f"Dimensions of {sh} and {v.shape} must be equal "
+                                 f"for '{scope[:-1]}' (op: 'Pack') with input shapes: "
+                                 f"{', '.join(str(x.shape) for x in vals)}.")
             sh = sh.merge_with(v.shape)
         out = TensorShape(None)
         if sh.ndims is not None:
@@ -325,12 +463,57 @@ def stack(values, axis=0, name="stack"):
 pack = stack
 
 
-def _autopack(value, dtype=None, name="packed"):
-    def conv(v):
+def _is_tensor_like(v):
+    from ..variables import Variable
+    return isinstance(v, (Tensor, Variable))
+
+
+def _nested_dtype(value):
+    for v in value:
+        if _is_tensor_like(v):
+            return v.dtype
         if isinstance(v, (list, tuple)):
-            return stack([conv(x) for x in v])
-        return convert_to_tensor(v, dtype=dtype)
-    return conv(value)
+            d = _nested_dtype(v)
+            if d is not None:
+                return d
+    return None
+
+
+def _autopack(value, dtype=None, name="packed"):
+    """Converts a (nested) list holding tensors by packing it, as TF's
+    autopacking conversion: other elements become constants of the tensors'
+    dtype, named by their index."""
+    inferred = _nested_dtype(value)
+    if dtype is not None and inferred is not None and _dt.as_dtype(dtype) != inferred:
+        raise TypeError(f"Cannot convert a list containing a tensor of dtype "
+                        f"{inferred.name} to {_dt.as_dtype(dtype).name}")
+    return _autopack_helper(value, _dt.as_dtype(dtype) if dtype is not None else inferred,
+                            name)
+
+
+def _autopack_helper(values, dtype, name):
+    must_pack = False
+    converted = []
+    with name_scope(name) as scope:
+        for i, elem in enumerate(values):
+            if _is_tensor_like(elem):
+                if dtype is not None and elem.dtype != dtype:
+                    raise TypeError(f"Cannot convert a list containing a tensor of dtype "
+                                    f"{elem.dtype.name} to {dtype.name} (Tensor is: "
+                                    f"{elem!r})")
+                converted.append(elem)
+                must_pack = True
+            elif isinstance(elem, (list, tuple)):
+                c = _autopack_helper(elem, dtype, str(i))
+                must_pack = must_pack or _is_tensor_like(c)
+                converted.append(c)
+            else:
+                converted.append(elem)
+        if not must_pack:
+            return converted
+        tensors = [convert_to_tensor(e) if _is_tensor_like(e) else
+                   constant(e, dtype=dtype, name=str(i)) for i, e in enumerate(converted)]
+        return _pack(tensors, 0, scope)
 
 
 @lowering("Pack")
@@ -384,25 +567,35 @@ def _lower_unpack(ctx, op, inputs):
 
 
 def concat(values, axis, name="concat"):
-    vals = [convert_to_tensor(v) for v in values]
-    if len(vals) == 1:
-        with name_scope(name, "concat", vals) as scope:
-            return identity_(vals[0], name=scope)
-    with name_scope(name, "concat", vals) as scope:
+    if not isinstance(values, (list, tuple)):
+        values = [values]
+    if len(values) == 1:  # TF: an Identity in the scope, after checking the axis
+        with name_scope(name) as scope:
+            ax = convert_to_tensor(axis, name="concat_dim", dtype=_dt.int32)
+            if ax.shape.ndims not in (None, 0):
+                raise ValueError(f"Shape {ax.shape} must have rank 0")
+            return identity_(values[0], name=name)
+    if len(values) < 2:
+        raise ValueError(f"List argument 'values' to 'ConcatV2' Op with length "
+                         f"{len(values)} shorter than minimum length 2.")
+    with name_scope(name, "concat", values) as scope:
+        vals = _convert_n(values, "values", "ConcatV2")
         axis_t = axis if isinstance(axis, Tensor) else constant(axis, dtype=_dt.int32,
                                                                  name="axis")
         dt = vals[0].dtype
-        for i, v in enumerate(vals):
-            if v.dtype != dt:
-                raise TypeError(f"concat: values[{i}] has dtype {v.dtype.name}, expected {dt.name}")
         av = constant_value(axis_t)
         out = TensorShape(None)
         ranks = {v.shape.ndims for v in vals if v.shape.ndims is not None}
         if len(ranks) > 1:
             raise ValueError(f"Shape must be rank {min(ranks)} but is rank {max(ranks)} for "
                              f"'{scope[:-1]}' (op: 'ConcatV2')")
-        if av is not None and ranks:
+        if av is None and ranks:  # an unknown axis: the rank is all that's known
+            out = TensorShape([None] * ranks.pop())
+        elif av is not None and ranks:
             r = ranks.pop()
+            if not -r <= int(av) < r:
+                raise ValueError(f"Shape must be at least rank {int(av) + 1} but is rank "
+                                 f"{r} for '{scope[:-1]}' (op: 'ConcatV2')")
             a = normalize_axis(int(av), r, "concat: axis")
             dims = [None] * r
             total = 0
@@ -530,21 +723,52 @@ def _lower_gather(ctx, op, inputs):
 
 
 def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None, name=None):
-    idx = convert_to_tensor(indices)
-    with name_scope(name, "one_hot", [idx]) as scope:
-        if dtype is None:
-            dtype = (on_value.dtype if isinstance(on_value, Tensor) else
-                     off_value.dtype if isinstance(off_value, Tensor) else _dt.float32)
+    """tf.one_hot: the dtype comes from on_value/off_value when given (float32 when
+    neither they nor dtype are), as TF 1.15 infers it."""
+    with name_scope(name, "one_hot", [indices, depth, on_value, off_value, axis,
+                                      dtype]) as scope:
+        on_exists, off_exists = on_value is not None, off_value is not None
+        on_dtype = convert_to_tensor(on_value).dtype if on_exists else None
+        off_dtype = convert_to_tensor(off_value).dtype if off_exists else None
+        if on_exists or off_exists:
+            if dtype is not None:
+                dtype = _dt.as_dtype(dtype)
+                for what, d in (("on_value", on_dtype), ("off_value", off_dtype)):
+                    if d is not None and d != dtype:
+                        raise TypeError(f"dtype {d} of {what} does not match dtype "
+                                        f"parameter {dtype}")
+            else:
+                dtype = on_dtype if on_exists else off_dtype
+        elif dtype is None:
+            dtype = _dt.float32
         dtype = _dt.as_dtype(dtype)
-        on = convert_to_tensor(1 if on_value is None else on_value, dtype=dtype, name="on_value")
-        off = convert_to_tensor(0 if off_value is None else off_value, dtype=dtype,
-                                name="off_value")
+        if not on_exists:
+            on_value = convert_to_tensor(1, dtype, name="on_value")
+            on_dtype = dtype
+        if not off_exists:
+            off_value = convert_to_tensor(0, dtype, name="off_value")
+            off_dtype = dtype
+        if on_dtype != off_dtype:
+            raise TypeError(f"dtype {on_dtype} of on_value does not match dtype "
+                            f"{off_dtype} of off_value")
+        idx = convert_to_tensor(indices, name="indices")
+        if idx.dtype not in (_dt.uint8, _dt.int8, _dt.int32, _dt.int64):
+            raise TypeError(f"Value passed to parameter 'indices' has DataType "
+                            f"{idx.dtype.name} not in list of allowed values: uint8, int8, "
+                            "int32, int64")
         depth_t = convert_to_tensor(depth, dtype=_dt.int32, name="depth")
+        on = convert_to_tensor(on_value, dtype=dtype, name="on_value")
+        off = convert_to_tensor(off_value, dtype=dtype, name="off_value")
         dv = constant_value(depth_t)
-        axis = -1 if axis is None else axis
+        if dv is not None and int(dv) < 0:
+            raise ValueError(f"depth must be non-negative, got: {int(dv)}")
+        axis = -1 if axis is None else int(axis)
         out = TensorShape(None)
         if idx.shape.ndims is not None:
             d = idx.shape.as_list()
+            if not -1 <= axis <= len(d):
+                raise ValueError(f"Expected axis to be -1 or between [0, {len(d)}).  But "
+                                 f"received: {axis}")
             a = len(d) if axis == -1 else axis
             out = TensorShape(d[:a] + [None if dv is None else int(dv)] + d[a:])
         return make_tensor("OneHot", [idx, depth_t, on, off], dtype, out,
@@ -567,38 +791,70 @@ def _lower_one_hot(ctx, op, inputs):
 
 def where(condition, x=None, y=None, name=None):
     """tf.where (TF 1.x): three arguments select elementwise (condition may also be
-    a vector over the first dimension); one argument gives the coordinates of the
-    true elements, for a condition known when the graph is compiled."""
+    a vector over the first dimension, or a scalar); one argument gives the
+    coordinates of the true elements."""
     if x is None and y is None:
         from .index_ops import where_indices
         return where_indices(condition, name=name)
     if x is None or y is None:
         raise ValueError("x and y must both be non-None or both be None.")
-    c = convert_to_tensor(condition)
-    with name_scope(name, "Select", [c, x, y]) as scope:
-        from .math_ops import _binary_inputs
-        xt, yt = _binary_inputs("Select", x, y)
-        if c.dtype != _dt.bool:
-            raise TypeError(f"Input 'condition' of 'Select' Op has type {c.dtype.name} that "
-                            "does not match expected type of bool.")
-        if not xt.shape.is_compatible_with(yt.shape):
-            raise ValueError(f"Shapes must be equal rank, but are {xt.shape} and {yt.shape} "
-                             f"for '{scope[:-1]}' (op: 'Select')")
-        sh = xt.shape.merge_with(yt.shape)
-        if c.shape.ndims not in (None, 1) or sh.ndims in (None, 1):
-            if not c.shape.is_compatible_with(sh) and c.shape.ndims != 1:
-                raise ValueError(f"Shapes {c.shape} and {sh} are incompatible for "
-                                 f"'{scope[:-1]}' (op: 'Select')")
-        return make_tensor("Select", [c, xt, yt], xt.dtype, sh, {"T": xt.dtype}, name=scope)
+    return _select("Select", condition, x, y, name)
 
 
 def where_v2(condition, x=None, y=None, name=None):
-    c = convert_to_tensor(condition)
-    with name_scope(name, "SelectV2", [c, x, y]) as scope:
-        from .math_ops import _binary_inputs
-        xt, yt = _binary_inputs("SelectV2", x, y)
-        sh = broadcast_static_shape(broadcast_static_shape(c.shape, xt.shape), yt.shape)
-        return make_tensor("SelectV2", [c, xt, yt], xt.dtype, sh, {"T": xt.dtype}, name=scope)
+    if x is None and y is None:
+        from .index_ops import where_indices
+        return where_indices(condition, name=name)
+    if x is None or y is None:
+        raise ValueError("x and y must both be non-None or both be None.")
+    return _select("SelectV2", condition, x, y, name)
+
+
+def _select(op_type, condition, x, y, name):
+    """Select / SelectV2 with the op's conversions (inputs `t` and `e`, e taking t's
+    dtype) and shape functions."""
+    with name_scope(name, op_type, [condition, x, y]) as scope:
+        c = convert_to_tensor(condition, name="condition")
+        if c.dtype != _dt.bool:
+            raise TypeError(f"Input 'condition' of '{op_type}' Op has type {c.dtype.name} "
+                            "that does not match expected type of bool.")
+        t = convert_to_tensor(x, name="t")
+        if isinstance(y, Tensor):
+            e = y
+            if e.dtype != t.dtype:
+                raise TypeError(f"Input 'e' of '{op_type}' Op has type {e.dtype.name} that "
+                                f"does not match type {t.dtype.name} of argument 't'.")
+        else:
+            e = convert_to_tensor(y, dtype=t.dtype, name="e")
+        desc = f"'{scope[:-1]}' (op: '{op_type}')"
+        if op_type == "SelectV2":
+            sh = broadcast_static_shape(broadcast_static_shape(c.shape, t.shape, desc),
+                                        e.shape, desc)
+        else:
+            sh = _select_shape(c.shape, t.shape, e.shape, desc)
+        return make_tensor(op_type, [c, t, e], t.dtype, sh, {"T": t.dtype}, name=scope)
+
+
+def _select_shape(cond, then, other, desc):
+    """TF's Select shape function: then and else agree; cond is a scalar, has
+    their shape, or is a vector over their first dimension."""
+    def merge(a, b):
+        try:
+            return a.merge_with(b)
+        except ValueError:
+            raise ValueError(f"Shapes must be equal rank, but are {a.ndims} and {b.ndims} "
+                             f"for {desc} with input shapes: {cond}, {then}, {other}."
+                             if a.ndims != b.ndims else
+                             f"Dimensions must be equal, but shapes are {_fmt_dims(a.as_list())} "
+                             f"and {_fmt_dims(b.as_list())} for {desc} with input shapes: "
+                             f"{cond}, {then}, {other}.") from None
+    data = merge(then, other)
+    if cond.ndims is None or data.ndims is None or cond.ndims == 0:
+        return data
+    if cond.ndims != 1 or data.ndims == 0:
+        return merge(data, cond)
+    merge(cond, TensorShape([data[0].value]))
+    return data
 
 
 @lowering("Select")
@@ -608,7 +864,9 @@ def _lower_select(ctx, op, inputs):
         ctx.fail(f"'then' and 'else' must have the same size. but received: "
                  f"{list(x.shape)} vs. {list(y.shape)}")
     if c.shape != x.shape:
-        if c.type.rank == 1 and x.type.rank >= 1 and c.shape[0] == x.shape[0]:
+        if c.type.rank == 0:
+            c = ctx.bcast(c, x.shape)
+        elif c.type.rank == 1 and x.type.rank >= 1 and c.shape[0] == x.shape[0]:
             c = ctx.b.emit("broadcast", [c], shape=x.shape, dims=[0])
         else:
             ctx.fail(f"'condition' must have the same shape as 'then', or be a vector of "

@@ -12,11 +12,7 @@ from . import math_ops
 
 
 def _is_finite(x):
-    f = getattr(math_ops, "is_finite", None)
-    if f is not None:
-        return f(x)
-    # x - x is 0 exactly when x is finite (inf - inf and nan give nan)
-    return math_ops.equal(x - x, constant(0, dtype=x.dtype))
+    return math_ops.is_finite(x)
 
 
 def clip_by_value(t, clip_value_min, clip_value_max, name=None):
@@ -123,9 +119,12 @@ def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None,
         my_max = math_ops.stop_gradient(
             where(_is_finite(raw_max), raw_max, zeros_like(raw_max)))
         result = math_ops.log(math_ops.reduce_sum(
-            math_ops.exp(math_ops.subtract(x, my_max)), axis, keepdims=keepdims))
+            math_ops.exp(math_ops.binary("Sub", x, my_max, default_name="Sub")), axis,
+            keepdims=keepdims))
         if not keepdims:
-            my_max = reshape(my_max, shape(result)) if not result.shape.is_fully_defined() \
-                else reshape(my_max, result.shape.as_list())
-        return math_ops.add(result, my_max, name=scope)
+            my_max = reshape(my_max, shape(result))
+        out = math_ops.add(result, my_max, name=scope)
+        if axis is None and not keepdims and not out.shape.is_fully_defined():
+            out.set_shape([])
+        return out
 

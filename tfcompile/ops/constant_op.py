@@ -61,11 +61,15 @@ def to_numpy(value, dtype=None, what="value"):
         elif arr.dtype not in _dt._BY_NP:
             raise TypeError(f"{what}: unsupported numpy dtype {arr.dtype}")
         return arr
+    if value is None:
+        raise ValueError("None values not supported.")
     if dtype is not None:
         _check_python_values(value, dtype, value)
         try:
             arr = np.array(value, dtype=dtype.as_numpy_dtype)
-        except (ValueError, OverflowError) as e:
+        except ValueError as e:
+            raise ValueError(f"Argument must be a dense tensor: {value!r:.200} ({e})") from None
+        except OverflowError as e:
             raise TypeError(f"{what}: can't convert {value!r} to {dtype.name}: {e}") from None
         if dtype.is_integer:
             big = np.array(value, dtype=object) if _dense_dims(value) else value
@@ -79,9 +83,11 @@ def to_numpy(value, dtype=None, what="value"):
                                 ". Consider casting elements to a supported type.")
         try:
             arr = np.array(value)
-        except (ValueError, OverflowError) as e:
+        except ValueError as e:  # ragged nesting: TF's "must be a dense tensor"
+            raise ValueError(f"Argument must be a dense tensor: {value!r:.200} ({e})") from None
+        except OverflowError as e:
             raise TypeError(f"{what}: can't convert {value!r} to a tensor: {e}") from None
-        if arr.dtype == np.float64 and not _has_np64(value):
+        if arr.dtype == np.float64:  # Python lists prefer float32, numpy scalars in them too
             arr = arr.astype(np.float32)
         elif arr.dtype == np.int64 or (arr.dtype.kind == "i" and arr.dtype != np.int32):
             small = arr.astype(np.int32)
@@ -93,10 +99,6 @@ def to_numpy(value, dtype=None, what="value"):
                          f"{value!r} - got shape {list(arr.shape)}, but wanted "
                          f"{_dense_dims(value)}.")
     return arr
-
-
-def _has_np64(value):
-    return any(isinstance(v, np.float64) for v in _flat_python(value))
 
 
 def constant(value, dtype=None, shape=None, name="Const", verify_shape=False):

@@ -8,7 +8,8 @@ and is dropped by a scatter (TF raises an error at run time).
 
 tf.where(condition) and boolean_mask have results whose shape depends on the
 data; the compiler needs static shapes, so their condition must be computable
-from constants (NotImplementedError otherwise).
+from constants (NotImplementedError when the graph is built otherwise; TF
+builds such graphs).
 """
 from __future__ import annotations
 
@@ -236,9 +237,11 @@ def where_indices(condition, name=None):
     """tf.where(condition): the coordinates of the true elements, int64 [n, rank].
 
     The result's shape depends on the data, so the condition must be known when
-    the graph is compiled (constants and static shapes only)."""
+    the graph is compiled (constants and static shapes only): a condition that
+    depends on feeds, variables or random ops raises NotImplementedError here
+    (TF builds it)."""
     with name_scope(name, "Where", [condition]) as scope:
-        c = convert_to_tensor(condition, name="input")
+        c = convert_to_tensor(condition, name="condition", preferred_dtype=_dt.bool)
         if _data_dependent(c):
             raise NotImplementedError(
                 f"tf.where({c.name}) with one argument has a shape that depends on the "
@@ -252,7 +255,17 @@ def where_indices(condition, name=None):
 
 @lowering("Where")
 def _lower_where(ctx, op, inputs):
-    cv = np.asarray(ctx.const_value(inputs[0], "tf.where condition"))
+    from ..lowering import _fold
+    cv = _fold(inputs[0])
+    if cv is None:
+        ctx.fail(f"tf.where({op.inputs[0].name}) with one argument has a shape that "
+                 "depends on the data, and this compiler needs static shapes: the "
+                 "condition must be computable from constants (it depends on a "
+                 "placeholder, variable or random op). Use the three-argument "
+                 "tf.where(cond, x, y) instead.", UnimplementedError)
+    cv = np.asarray(cv)
+    if cv.dtype != np.bool_:
+        cv = cv != 0
     return [ctx.b.constant(np.argwhere(cv).astype(np.int64).reshape(-1, cv.ndim))]
 
 

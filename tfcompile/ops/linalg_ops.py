@@ -311,7 +311,7 @@ def logdet(matrix, name=None):
     from .math_ops import log, multiply, reduce_sum
     with name_scope(name, "logdet", [matrix]):
         chol = cholesky(matrix)
-        return multiply(2.0, reduce_sum(log(matrix_diag_part(chol)), axis=[-1]))
+        return 2.0 * reduce_sum(log(matrix_diag_part(chol)), axis=[-1])
 
 
 # ---------------------------------------------------------------- diagonals and bands

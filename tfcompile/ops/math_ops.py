@@ -89,6 +89,31 @@ cos = _unary_fn("Cos")
 logical_not = _unary_fn("LogicalNot")
 
 
+def _predicate(op_type):
+    def f(x, name=None):
+        x = convert_to_tensor(x, name="x")
+        _check_dtype(op_type, x, FLOATS)
+        return make_tensor(op_type, [x], _dt.bool, x.shape, {"T": x.dtype}, name=name)
+    f.__name__ = op_type
+    return f
+
+
+is_finite = _predicate("IsFinite")
+is_nan = _predicate("IsNan")
+is_inf = _predicate("IsInf")
+
+
+@lowering("IsFinite", "IsNan", "IsInf")
+def _lower_predicate(ctx, op, inputs):
+    (x,) = inputs
+    b = ctx.b
+    if op.type == "IsNan":
+        return [b.emit("ne", [x, x])]
+    if op.type == "IsFinite":  # x - x is 0 exactly when x is finite
+        return [b.emit("eq", [b.emit("sub", [x, x]), ctx.scalar(0, x.dtype, x.shape)])]
+    return [b.emit("eq", [b.emit("abs", [x]), ctx.scalar(np.inf, x.dtype, x.shape)])]
+
+
 def abs(x, name=None):  # noqa: A001
     return unary("Abs", x, name)
 
@@ -134,9 +159,31 @@ def _binary_inputs(op_type, x, y):
     return x, y
 
 
-def binary(op_type, x, y, name=None, default_name=None):
+def _strict_inputs(op_type, x, y):
+    """Converts operands as a TF op does: x by itself, y to x's dtype."""
+    x = convert_to_tensor(x, name="x")
+    if isinstance(y, Tensor):
+        if y.dtype != x.dtype:
+            raise TypeError(f"Input 'y' of '{op_type}' Op has type {y.dtype.name} that does "
+                            f"not match type {x.dtype.name} of argument 'x'.")
+        return x, y
+    try:
+        y = convert_to_tensor(y, dtype=x.dtype, name="y")
+    except ValueError as e:  # a Variable of another dtype
+        raise TypeError(f"Input 'y' of '{op_type}' Op: {e}") from None
+    except TypeError as e:
+        raise TypeError(f"Expected {x.dtype.name} passed to parameter 'y' of op "
+                        f"'{op_type}', got {y!r:.80} of type '{type(y).__name__}' instead. "
+                        f"Error: {e}") from None
+    return x, y
+
+
+def binary(op_type, x, y, name=None, default_name=None, strict=False):
+    """A binary elementwise op. `strict`: the function form (tf.add), which converts
+    its operands as the op does; otherwise the operator form (x + y), where a Python
+    value takes the dtype of the tensor it meets."""
     with name_scope(name, default_name or op_type, [x, y]) as scope:
-        x, y = _binary_inputs(op_type, x, y)
+        x, y = (_strict_inputs if strict else _binary_inputs)(op_type, x, y)
         _check_dtype(op_type, x, _BINARY[op_type])
         shape = broadcast_static_shape(
             x.shape, y.shape, f"'{scope[:-1]}' (op: '{op_type}')")
@@ -217,7 +264,7 @@ def _lower_binary(ctx, op, inputs):
 
 def _binary_fn(op_type, default_name=None):
     def f(x, y, name=None):
-        return binary(op_type, x, y, name, default_name)
+        return binary(op_type, x, y, name, default_name, strict=True)
     f.__name__ = op_type.lower()
     return f
 
@@ -246,12 +293,13 @@ mul = multiply
 
 
 def logical_xor(x, y, name="LogicalXor"):
-    with name_scope(name, "LogicalXor", [x, y]) as scope:
-        return logical_and(logical_or(x, y), logical_not(logical_and(x, y)), name=scope)
+    # TF 1.15 builds it from and/or/not without a scope of its own
+    return logical_and(logical_or(x, y), logical_not(logical_and(x, y)), name=name)
 
 
 def pow(x, y, name=None):  # noqa: A001
-    return binary("Pow", x, y, name, "Pow")
+    with name_scope(name, "Pow", [x]) as scope:
+        return binary("Pow", x, y, scope, "Pow", strict=True)
 
 
 _INT_TO_FLOAT = {_dt.int8: _dt.float32, _dt.int16: _dt.float32, _dt.uint8: _dt.float32,
@@ -262,16 +310,29 @@ def truediv(x, y, name=None):
     """x / y with Python 3 semantics: integers are cast to floats first (int32 ->
     float64, as TF)."""
     with name_scope(name, "truediv", [x, y]) as scope:
-        x, y = _binary_inputs("RealDiv", x, y)
-        if x.dtype in _INT_TO_FLOAT:
-            x = cast(x, _INT_TO_FLOAT[x.dtype])
-            y = cast(y, _INT_TO_FLOAT[y.dtype])
-        shape = broadcast_static_shape(x.shape, y.shape, f"'{scope[:-1]}' (op: 'RealDiv')")
-        return make_tensor("RealDiv", [x, y], x.dtype, shape, {"T": x.dtype}, name=scope)
+        x = convert_to_tensor(x, name="x")
+        y = convert_to_tensor(y, dtype_hint=x.dtype, name="y")
+        if x.dtype != y.dtype:
+            raise TypeError(f"x and y must have the same dtype, got {x.dtype!r} != "
+                            f"{y.dtype!r}")
+        return _truediv(x, y, scope)
+
+
+def _truediv(x, y, scope):
+    if x.dtype in _INT_TO_FLOAT:
+        x = cast(x, _INT_TO_FLOAT[x.dtype])
+        y = cast(y, _INT_TO_FLOAT[y.dtype])
+    shape = broadcast_static_shape(x.shape, y.shape, f"'{scope[:-1]}' (op: 'RealDiv')")
+    return make_tensor("RealDiv", [x, y], x.dtype, shape, {"T": x.dtype}, name=scope)
 
 
 def divide(x, y, name=None):
-    return truediv(x, y, name=name or "truediv")
+    """tf.divide: `x / y`, the operator (a Python x takes y's dtype)."""
+    with name_scope(name, "truediv", [x, y]) as scope:
+        if not isinstance(x, Tensor) and isinstance(y, Tensor):
+            x = convert_to_tensor(x, dtype=y.dtype, name="x")
+        x, y = _binary_inputs("RealDiv", x, y)
+        return _truediv(x, y, scope)
 
 
 def realdiv(x, y, name=None):
@@ -281,7 +342,8 @@ def realdiv(x, y, name=None):
 def div(x, y, name=None):
     """tf.div: Python 2 semantics (integers floor-divide)."""
     with name_scope(name, "div", [x, y]) as scope:
-        x, y = _binary_inputs("Div", x, y)
+        x = convert_to_tensor(x, name="x")
+        y = convert_to_tensor(y, dtype=x.dtype, name="y")
         if x.dtype.is_integer:
             return binary("FloorDiv", x, y, name=scope)
         return binary("RealDiv", x, y, name=scope)
@@ -302,11 +364,12 @@ def where_v1(cond, x, y, name=None):
 
 
 def add_n(inputs, name=None):
-    if not inputs:
-        raise ValueError("inputs must be a non-empty list of tensors")
+    if not inputs or not isinstance(inputs, (list, tuple)):
+        raise ValueError("inputs must be a list of at least one Tensor/IndexedSlices with "
+                         "the same dtype and shape")
     inputs = [convert_to_tensor(i) for i in inputs]
-    if len(inputs) == 1 and name is None:
-        return inputs[0]
+    if len(inputs) == 1:
+        return identity(inputs[0], name=name) if name else inputs[0]
     dt = inputs[0].dtype
     shape = inputs[0].shape
     for i in inputs[1:]:
@@ -327,7 +390,11 @@ def _lower_addn(ctx, op, inputs):
 
 
 def scalar_mul(scalar, x, name=None):
-    return multiply(scalar, x, name=name)
+    x = convert_to_tensor(x)
+    scalar = convert_to_tensor(scalar, dtype=x.dtype, name="scalar")
+    if scalar.shape.ndims != 0:
+        raise ValueError(f"Only scalar multiply works, got shape {scalar.shape}")
+    return binary("Mul", scalar, x, name, "Mul")
 
 
 # ---------------------------------------------------------------- cast
@@ -343,6 +410,20 @@ def cast(x, dtype, name=None):
             return x
         return make_tensor("Cast", [x], dtype, x.shape, {"SrcT": x.dtype, "DstT": dtype},
                            name=scope)
+
+
+def saturate_cast(value, dtype, name=None):
+    """Casts, clamping to the target dtype's range first."""
+    with name_scope(name, "saturate_cast", [value]) as scope:
+        x = convert_to_tensor(value, name="value")
+        dtype = _dt.as_dtype(dtype)
+        if x.dtype.min < dtype.min:
+            x = binary("Maximum", x, convert_to_tensor(x.dtype.as_numpy_dtype(dtype.min),
+                                                       dtype=x.dtype, name="min"))
+        if x.dtype.max > dtype.max:
+            x = binary("Minimum", x, convert_to_tensor(x.dtype.as_numpy_dtype(dtype.max),
+                                                       dtype=x.dtype, name="max"))
+        return cast(x, dtype, name=scope)
 
 
 def to_float(x, name="ToFloat"):
@@ -443,6 +524,7 @@ def _reduction(op_type, input_tensor, axis, keepdims, name, reduction_indices=No
         axis = reduction_indices
     if keepdims is None:
         keepdims = bool(keep_dims) if keep_dims is not None else False
+    to_scalar = axis is None and not keepdims  # TF's _may_reduce_to_scalar
     x = convert_to_tensor(input_tensor)
     _check_dtype(op_type, x, allowed, "input")
     rank = x.shape.ndims
@@ -462,8 +544,14 @@ def _reduction(op_type, input_tensor, axis, keepdims, name, reduction_indices=No
             if not axes_t.dtype.is_integer:
                 raise TypeError(f"{op_type}: axis must be int32 or int64, got {axes_t.dtype.name}")
         axes_v = constant_value(axes_t)
-        if rank is None or axes_v is None:
+        if rank is not None and axes_v is not None and rank == 0 and np.size(axes_v):
+            raise ValueError(f"Invalid reduction dimension {int(np.reshape(axes_v, [-1])[0])} "
+                             f"for input with 0 dimensions. for '{scope[:-1]}' (op: "
+                             f"'{op_type}') with input shapes: [], {list(axes_v.shape)}")
+        if rank is None:
             shape = TensorShape(None)
+        elif axes_v is None:  # unknown axes: the rank survives only with keepdims
+            shape = TensorShape([None] * rank) if keepdims else TensorShape(None)
         else:
             axes = sorted({normalize_axis(a, rank, f"{op_type}: reduction axis")
                            for a in np.reshape(axes_v, [-1])})
@@ -471,6 +559,8 @@ def _reduction(op_type, input_tensor, axis, keepdims, name, reduction_indices=No
             shape = TensorShape([1 if i in axes else d for i, d in enumerate(dims)]
                                 if keepdims else
                                 [d for i, d in enumerate(dims) if i not in axes])
+        if to_scalar:
+            shape = TensorShape([])
         return make_tensor(op_type, [x, axes_t], x.dtype, shape,
                            {"keep_dims": bool(keepdims), "T": x.dtype,
                             "Tidx": axes_t.dtype}, name=scope)
@@ -545,11 +635,13 @@ def _arg(op_type, input, axis, name, dimension, output_type):  # noqa: A002
         axis_t = axis if isinstance(axis, Tensor) else constant(axis, name="dimension")
         av = constant_value(axis_t)
         rank = x.shape.ndims
-        if rank is None or av is None:
+        if rank is None:
             shape = TensorShape(None)
+        elif rank <= 1:  # TF: reducing a scalar or a vector gives a scalar
+            shape = TensorShape([])
+        elif av is None:
+            shape = TensorShape([None] * (rank - 1))
         else:
-            if rank == 0:
-                raise ValueError(f"{op_type}: input must have rank >= 1 (got a scalar)")
             a = normalize_axis(int(av), rank, f"{op_type}: dimension")
             shape = TensorShape([d for i, d in enumerate(x.shape.as_list()) if i != a])
         return make_tensor(op_type, [x, axis_t], output_type, shape,
@@ -573,10 +665,16 @@ def _lower_arg(ctx, op, inputs):
     return [ctx.b.emit(op.type.lower(), [x], axis=a, dtype=op.attrs["output_type"].ir)]
 
 
-def count_nonzero(input_tensor, axis=None, keepdims=None, dtype=_dt.int64, name=None):
+def count_nonzero(input_tensor=None, axis=None, keepdims=None, dtype=_dt.int64, name=None,
+                  reduction_indices=None, keep_dims=None, input=None):  # noqa: A002
+    if input_tensor is None:
+        input_tensor = input
+    if axis is None:
+        axis = reduction_indices
+    if keepdims is None:
+        keepdims = bool(keep_dims)
     with name_scope(name, "count_nonzero", [input_tensor]):
-        x = convert_to_tensor(input_tensor)
-        zero = constant(0, dtype=x.dtype) if x.dtype != _dt.bool else constant(False)
-        return reduce_sum(cast(not_equal(x, zero), _dt.int64), axis=axis,
-                          keepdims=keepdims) if dtype == _dt.int64 else reduce_sum(
-            cast(not_equal(x, zero), dtype), axis=axis, keepdims=keepdims)
+        x = convert_to_tensor(input_tensor, name="input")
+        zero = constant(False if x.dtype == _dt.bool else 0, dtype=x.dtype, name="zeros")
+        nonzero = cast(binary("NotEqual", x, zero), _dt.int64)
+        return cast(reduce_sum(nonzero, axis=axis, keepdims=keepdims), dtype)

@@ -54,59 +54,147 @@ def _fmt(shape):
     return "[" + ",".join("?" if d is None else str(d) for d in shape.as_list()) + "]"
 
 
+# Elementwise ops constant_value folds (shape arithmetic such as `tf.shape(x)[0] * 2`),
+# as TF's shape inference evaluates small constant subgraphs.
+_FOLD_BINARY = {
+    "Add": np.add, "AddV2": np.add, "Sub": np.subtract, "Mul": np.multiply,
+    "FloorDiv": np.floor_divide, "FloorMod": np.mod, "Maximum": np.maximum,
+    "Minimum": np.minimum, "Equal": np.equal, "NotEqual": np.not_equal,
+}
+
+
+_FOLD_LIMIT = 1 << 16
+
+
 def constant_value(t):
     """tf.get_static_value: the value of `t` if known at graph-build time, else None."""
     if not isinstance(t, Tensor):
         return np.asarray(t)
     op = t.op
-    if op.type == "Const":
+    typ = op.type
+    if typ == "Const":
         return op.attrs["value"]
-    if op.type == "Shape":
+    if typ == "Shape":
         s = op.inputs[0].shape
         if s.is_fully_defined():
             return np.array(s.as_list(), dtype=t.dtype.as_numpy_dtype)
-    if op.type == "Size":
+        return None
+    if typ == "Size":
         n = op.inputs[0].shape.num_elements()
-        if n is not None:
-            return np.array(n, dtype=t.dtype.as_numpy_dtype)
-    if op.type == "Rank":
+        return None if n is None else np.array(n, dtype=t.dtype.as_numpy_dtype)
+    if typ == "Rank":
         r = op.inputs[0].shape.ndims
-        if r is not None:
-            return np.array(r, dtype=np.int32)
-    if op.type in ("Pack",):
-        vals = [constant_value(i) for i in op.inputs]
-        if all(v is not None for v in vals):
-            return np.stack(vals, axis=op.attrs.get("axis", 0))
-    if op.type in ("ConcatV2",):
-        vals = [constant_value(i) for i in op.inputs]
-        if all(v is not None for v in vals):
-            return np.concatenate(vals[:-1], axis=int(vals[-1]))
-    if op.type == "Cast":
-        v = constant_value(op.inputs[0])
-        if v is not None:
-            return v.astype(t.dtype.as_numpy_dtype)
-    if op.type == "Identity":
+        return None if r is None else np.array(r, dtype=np.int32)
+    if typ in ("Identity", "StopGradient"):
         return constant_value(op.inputs[0])
-    return None
+    n = t.shape.num_elements()
+    if n is None or n > _FOLD_LIMIT:  # static values are for shapes and axes: small
+        return None
+    vals = None
+    if typ in ("Pack", "ConcatV2", "Cast", "Range", "Fill", "StridedSlice", "Neg",
+               "Prod", "Sum") or typ in _FOLD_BINARY:
+        vals = [constant_value(i) for i in op.inputs]
+        if any(v is None for v in vals):
+            return None
+    else:
+        return None
+    try:
+        return _fold(op, t, vals)
+    except (ValueError, TypeError, IndexError, ZeroDivisionError, FloatingPointError):
+        return None
+
+
+def _fold(op, t, vals):
+    typ = op.type
+    np_dt = t.dtype.as_numpy_dtype
+    if typ == "Pack":
+        return np.stack(vals, axis=op.attrs.get("axis", 0))
+    if typ == "ConcatV2":
+        return np.concatenate(vals[:-1], axis=int(vals[-1]))
+    if typ == "Cast":
+        return vals[0].astype(np_dt)
+    if typ == "Range":
+        return np.arange(vals[0], vals[1], vals[2]).astype(np_dt)
+    if typ == "Fill":
+        return np.full([int(d) for d in vals[0]], vals[1], dtype=np_dt)
+    if typ == "Neg":
+        return np.negative(vals[0])
+    if typ in ("Prod", "Sum"):
+        f = np.prod if typ == "Prod" else np.sum
+        axes = tuple(int(a) for a in np.reshape(vals[1], [-1]))
+        return np.asarray(f(vals[0], axis=axes, keepdims=op.attrs.get("keep_dims", False)),
+                          dtype=np_dt)
+    if typ == "StridedSlice":
+        from .slice_ops import _expand_spec
+        x = vals[0]
+        spec = _expand_spec(x.ndim, *[[int(i) for i in v] for v in vals[1:]], op.attrs)
+        index = []
+        for sp in spec:
+            index.append(None if sp[0] == "new" else sp[2])
+        return np.asarray(x[tuple(index)], dtype=np_dt)
+    with np.errstate(all="raise"):
+        return np.asarray(_FOLD_BINARY[typ](vals[0], vals[1]), dtype=np_dt)
 
 
 get_static_value = constant_value
 
 
 def shape_from_tensor(t):
-    """The static shape a shape-valued tensor describes (partially known allowed)."""
+    """The static shape a shape-valued tensor describes (partially known allowed):
+    TF's constant_value_as_shape."""
+    if not isinstance(t, Tensor):
+        v = np.asarray(t)
+        return TensorShape([int(d) if d >= 0 else None for d in np.reshape(v, [-1])])
+    if t.shape.ndims == 0:
+        v = constant_value(t)
+        if v is not None and int(v) == -1:
+            return TensorShape(None)
+        raise ValueError("Received a scalar value as shape; require a statically known "
+                         "scalar with value '-1' to describe an unknown shape.")
+    n = t.shape[0].value if t.shape.ndims == 1 else None
+    if n == 0:
+        return TensorShape([])
+    op = t.op
+    if op.type == "Shape":
+        return op.inputs[0].shape
+    if op.type == "Pack" and op.attrs.get("axis", 0) == 0:
+        dims = []
+        for i in op.inputs:
+            c = constant_value(i)
+            dims.append(int(c) if c is not None and int(c) >= 0 else None)
+        return TensorShape(dims)
+    if op.type == "ConcatV2":
+        out = TensorShape([])
+        for i in op.inputs[:-1]:
+            out = out.concatenate(shape_from_tensor(i))
+        return out
+    if op.type == "StridedSlice":
+        sliced = _sliced_shape(op)
+        if sliced is not None:
+            return sliced
+    if op.type == "Cast":
+        return shape_from_tensor(op.inputs[0])
     v = constant_value(t)
     if v is not None:
         return TensorShape([int(d) if d >= 0 else None for d in np.reshape(v, [-1])])
-    if isinstance(t, Tensor) and t.op.type == "Pack":
-        dims = []
-        for i in t.op.inputs:
-            c = constant_value(i)
-            dims.append(int(c) if c is not None else None)
-        return TensorShape(dims)
-    if isinstance(t, Tensor) and t.shape.ndims == 1 and t.shape[0].value is not None:
-        return TensorShape([None] * t.shape[0].value)
-    return TensorShape(None)
+    return TensorShape(None) if n is None else TensorShape([None] * n)
+
+
+def _sliced_shape(op):
+    """A 1-D slice of a shape-valued tensor (`tf.shape(x)[1:]`), as TF evaluates it."""
+    vals = [constant_value(i) for i in op.inputs[1:]]
+    if any(v is None or np.size(v) != 1 for v in vals):
+        return None
+    a = op.attrs
+    if a["ellipsis_mask"] or a["new_axis_mask"] or a["shrink_axis_mask"] or \
+            a["begin_mask"] not in (0, 1) or a["end_mask"] not in (0, 1):
+        return None
+    b, e, s = (int(np.reshape(v, [-1])[0]) for v in vals)
+    prev = shape_from_tensor(op.inputs[0])
+    if prev.ndims is None:
+        return None
+    return TensorShape(prev.dims[slice(None if a["begin_mask"] else b,
+                                       None if a["end_mask"] else e, s)])
 
 
 def normalize_axis(axis, rank, what="axis"):

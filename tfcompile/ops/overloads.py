@@ -2,7 +2,7 @@
 ops with TF 1.15's names: `x + y` is an op named `add`, `x[1:]` `strided_slice`."""
 from __future__ import annotations
 
-from ..graph import Tensor
+from ..graph import Tensor, name_scope
 from . import array_ops, math_ops
 
 
@@ -16,7 +16,15 @@ def _binary(op_type, default_name, reverse=False):
 def _truediv(reverse):
     def f(self, other):
         x, y = (other, self) if reverse else (self, other)
-        return math_ops.truediv(x, y, name="truediv")
+        return math_ops.divide(x, y)
+    return f
+
+
+def _xor(reverse):
+    def f(self, other):
+        x, y = (other, self) if reverse else (self, other)
+        with name_scope(None, "xor", [x, y]) as scope:
+            return math_ops.logical_xor(x, y, name=scope)
     return f
 
 
@@ -54,7 +62,8 @@ def install():
     T.__rand__ = _binary("LogicalAnd", "and", True)
     T.__or__ = _binary("LogicalOr", "or")
     T.__ror__ = _binary("LogicalOr", "or", True)
-    T.__xor__ = lambda self, other: math_ops.logical_xor(self, other, name="xor")
+    T.__xor__ = _xor(False)
+    T.__rxor__ = _xor(True)
     T.__invert__ = lambda self: math_ops.logical_not(self)
     T.__neg__ = lambda self: math_ops.unary("Neg", self)
     T.__abs__ = lambda self: math_ops.unary("Abs", self, name="Abs")
