@@ -212,11 +212,17 @@ def _direct(g: _Lib, fn, blk: Blocking, ta: bool, internal: bool):
     _ = joined
 
     def block_rows(i, r):
-        full_n = b.mul(b.sdiv(N, g.c(NV * W)), g.c(NV * W))
-        with g.loop(g.c(0), full_n, step=NV * W, name="jv") as j:
-            _direct_tile(g, A, bb, C, i, r, j, [W] * NV, None, K, lda, ld, ldc, ta)
-        # the rest one vector at a time, the last one masked
-        with g.loop(full_n, N, step=W, name="j1") as j:
+        # Column blocks of nv vectors, then NV, then one (the last one masked).
+        # One row (a vector times a matrix) starts wide, so enough FMA chains
+        # are in flight and B streams in long contiguous runs.
+        groups = [NV] if r > 1 else sorted({NV, max(NV, (R * NV * 2 // 3) & ~1)}, reverse=True)
+        j0 = g.c(0)
+        for nv in groups:
+            end = b.add(j0, b.mul(b.sdiv(b.sub(N, j0), g.c(nv * W)), g.c(nv * W)))
+            with g.loop(j0, end, step=nv * W, name=f"jv{nv}") as j:
+                _direct_tile(g, A, bb, C, i, r, j, [W] * nv, None, K, lda, ld, ldc, ta)
+            j0 = end
+        with g.loop(j0, N, step=W, name="j1") as j:
             _direct_tile(g, A, bb, C, i, r, j, [W], g.mask(b.sub(N, j), W), K, lda, ld, ldc,
                          ta)
 
