@@ -1,5 +1,13 @@
-"""From a lowered IR function to a callable executable: runs the optimization
-pipeline (unless turned off), compiles through LLVM, and binds buffers.
+"""From a lowered IR function to a callable executable, and the session's fast
+way of calling it.
+
+`compile_lowered` runs the optimization pipeline (unless turned off) and
+compiles through LLVM, or, when the disk cache holds the function (keyed by
+the lowered IR before any pass, see ir/compiler.py `function_key`), only
+loads its object code. `PlanRunner` binds a compiled plan's pointer array to
+the session's feeds, variables and random counters and calls it: the array
+is rebound only where something changed, and a fetched array is reused by
+the next call once the caller has dropped it.
 
 The executable is called with numpy arrays only to pass pointers: all the
 arithmetic is the compiled code's.
