@@ -60,7 +60,7 @@ def main():
         b = rng.standard_normal((n, n)).astype(np.float32)
         c = np.empty((n, n), np.float32)
         kind = library_kind("f32", n, n, n, False, False)
-        lib = _ffi.cast(SIG, library.load("f32").address(gemm.symbol(kind, "f32")))
+        lib = _ffi.cast(SIG, library.address(gemm.symbol(kind, "f32")))
         ptrs = [_ffi.cast("void *", x.ctypes.data) for x in (a, b, c)]
         g = tf.Graph()
         with g.as_default():

@@ -24,8 +24,7 @@ RNG = np.random.default_rng(7)
 
 
 def _lib_fn(kind, dtype):
-    jit = library.load(dtype)
-    return _ffi.cast(SIG, jit.address(gemm.symbol(kind, dtype)))
+    return _ffi.cast(SIG, library.address(gemm.symbol(kind, dtype)))
 
 
 def _call(f, a, b, c, m, n, k, ta, tb):
@@ -254,7 +253,8 @@ def test_corrupt_cache_entry_is_recompiled(cache_dir):
         data = bytearray(p.read_bytes())
         data[len(data) // 2] ^= 0xFF
         p.write_bytes(bytes(data))
-    library._modules.pop("f32", None)              # the library is read again too
+    for k in [k for k in library._modules if k[0] == "f32"]:
+        library._modules.pop(k)                     # the library is read again too
     s2, x2, y2, _, _ = _mlp_session()
     np.testing.assert_allclose(s2.run(y2, {x2: xv}), want, rtol=1e-6)
     assert not _stats(s2).get("cache_hit")

@@ -2,16 +2,17 @@
 
 JIT-compiled modules only declare the library functions they call
 (`generate(..., library="extern")`); `ensure(symbols)` makes those symbols
-resolvable before such a module is linked: it compiles the library module
-of each dtype once per process (all its functions together, cached on disk
-by the JIT's object cache like any module, so later processes only load it)
-and registers the functions' addresses with LLVM's symbol table. The disk
-cache entry is keyed by the dtype, the host and `code_version()` (a hash of
-the compiler's sources), so a warm load does not even generate the IR.
+resolvable before such a module is linked: it compiles each library
+function (one module per function and dtype) once per process, keeps its
+object code in the disk cache so that later processes only load it, and
+registers the function's address with LLVM's symbol table. The disk cache
+entry is keyed by the function, the host and `code_version()` (a hash of the
+compiler's sources), so a warm load does not even generate the IR.
 
-`preload()` does this for float32 ahead of time; the first compilation of
-a process calls it when the disk cache is on, so the one-time build (or
-load) is a start-up cost of the runtime, like building the thread pool.
+`preload()` does this for every float32 function ahead of time; the first
+compilation of a process calls it when the disk cache is on, so the one-time
+build (or load) is a start-up cost of the runtime, like building the thread
+pool. Without the disk cache each function is built when first needed.
 """
 from __future__ import annotations
 
@@ -29,15 +30,17 @@ from ...runtime.jit import JITModule
 from . import gemm
 
 _lock = threading.RLock()
-_modules: dict = {}          # dtype -> JITModule (kept alive: its code is in use)
-stats: dict = {}             # dtype -> {"seconds": .., "cache_hit": ..}
+_modules: dict = {}          # (dtype, kind) -> JITModule (kept alive: its code is in use)
+stats: dict = {}             # symbol -> {"seconds": .., "cache_hit": ..}
 
 
-def _dtype_of(symbol: str) -> str:
-    dt = symbol.rsplit("_", 1)[-1]
-    if not symbol.startswith("tfck_") or dt not in ("f32", "f64"):
-        raise KeyError(f"{symbol!r} is not a GEMM library function")
-    return dt
+def _parse(symbol: str):
+    """(dtype, kind) of a library function's name."""
+    if symbol.startswith("tfck_"):
+        kind, _, dt = symbol[5:].rpartition("_")
+        if kind in gemm.KINDS and dt in ("f32", "f64"):
+            return dt, kind
+    raise KeyError(f"{symbol!r} is not a GEMM library function")
 
 
 @functools.lru_cache(maxsize=None)
@@ -54,43 +57,50 @@ def code_version() -> str:
     return h.hexdigest()[:24]
 
 
-def load(dtype: str) -> JITModule:
-    """The compiled library for `dtype`, with its symbols registered."""
+def load(dtype: str, kind: str) -> JITModule:
+    """The compiled library function `kind` for `dtype`, its symbol registered."""
     with _lock:
-        jit = _modules.get(dtype)
+        jit = _modules.get((dtype, kind))
         if jit is None:
             t0 = time.perf_counter()
-            name = f"tfck_{dtype}"
-            symbols = [gemm.symbol(k, dtype) for k in gemm.KINDS]
-            key = _cache.key(f"gemm-library;{dtype}", variant=f"{code_version()};O2")
+            sym = gemm.symbol(kind, dtype)
+            key = _cache.key(f"gemm-library;{sym}", variant=f"{code_version()};O2")
             obj = _cache.get(key) if _cache.enabled() else None
             if obj is not None:
-                jit = JITModule.from_object(obj, name=name)
+                jit = JITModule.from_object(obj, name=sym)
             else:
-                mod = ir.Module(name=name)
-                gemm.emit_library(mod, dtype)
+                mod = ir.Module(name=sym)
+                gemm.emit_library(mod, dtype, (kind,))
                 # Hand-vectorized loops: O2 without the vectorizers compiles fast.
-                jit = JITModule(str(mod), opt_level=2, name=name, vectorize=False,
+                jit = JITModule(str(mod), opt_level=2, name=sym, vectorize=False,
                                 keep_object=_cache.enabled())
                 if jit.object is not None:
                     _cache.put(key, jit.object)
-            for sym in symbols:
-                llvm.add_symbol(sym, jit.address(sym))
-            _modules[dtype] = jit
-            stats[dtype] = {"seconds": time.perf_counter() - t0, "cache_hit": obj is not None}
+            llvm.add_symbol(sym, jit.address(sym))
+            _modules[(dtype, kind)] = jit
+            stats[sym] = {"seconds": time.perf_counter() - t0, "cache_hit": obj is not None}
         return jit
 
 
+def address(symbol: str) -> int:
+    """The address of a library function (built or loaded if needed)."""
+    dt, kind = _parse(symbol)
+    return load(dt, kind).address(symbol)
+
+
 def ensure(symbols) -> None:
-    """Loads the library of every dtype that `symbols` name."""
-    for dt in sorted({_dtype_of(s) for s in symbols}):
-        if dt not in _modules:
-            load(dt)
+    """Loads every library function that `symbols` name."""
+    for sym in symbols:
+        dt, kind = _parse(sym)
+        if (dt, kind) not in _modules:
+            load(dt, kind)
 
 
 def preload(dtypes=("f32",)) -> None:
     for dt in dtypes:
-        load(dt)
+        for kind in gemm.KINDS:
+            if (dt, kind) not in _modules:
+                load(dt, kind)
 
 
-__all__ = ["load", "ensure", "preload", "stats", "code_version"]
+__all__ = ["load", "address", "ensure", "preload", "stats", "code_version"]
