@@ -309,7 +309,9 @@ def compile_lowered(fn, options: CompileOptions) -> Executable:
     # TFC_PROFILE_NESTS=1 times each loop nest (see CompiledFunction.nest_profile).
     profile = os.environ.get("TFC_PROFILE_NESTS") == "1"
     # Dumps want every stage written, so they always compile.
-    if _cache.enabled() and not options.dump_dir and not profile:
+    from .ir.passes.dump import current_dump_dir
+    dumping = bool(options.dump_dir or current_dump_dir())
+    if _cache.enabled() and not dumping and not profile:
         key = irc.function_key(fn, extra=f"optimize={options.optimize}")
         compiled = irc.load_cached(key, fn, regenerate=regenerate)
         if compiled is not None:
