@@ -312,7 +312,8 @@ def compile_lowered(fn, options: CompileOptions) -> Executable:
     from .ir.passes.dump import current_dump_dir
     dumping = bool(options.dump_dir or current_dump_dir())
     if _cache.enabled() and not dumping and not profile:
-        key = irc.function_key(fn, extra=f"optimize={options.optimize}")
+        key = irc.function_key(fn, extra=f"optimize={options.optimize};"
+                                         f"threads={irc.threads_available()}")
         compiled = irc.load_cached(key, fn, regenerate=regenerate)
         if compiled is not None:
             stats["optimize_s"] = 0.0
