@@ -10,22 +10,31 @@ either joins the kernel of its consumers or becomes the root of a new one:
       reverse, pad, concatenate, iota, gather) join their consumers' kernel;
   (b) reductions (reduce, argmax, argmin) are always roots, with their
       elementwise producers fused in; a reduction whose result is read by
-      another reduction of the same shape (softmax's max and sum) shares its
-      kernel, so both come from one loop over the rows, and softmax takes two
-      passes over memory: max and sum, then exp and divide;
+      another reduction of the same shape at its own row index (softmax's
+      max and sum) shares its kernel, so both come from one loop over the
+      rows, and softmax takes two passes over memory: max and sum, then exp
+      and divide;
   (c) a dot is a root unless its only consumers are elementwise ops on the
       path to the kernel's root, element for element (bias add through a
       broadcast, relu): then the dot joins that kernel and the epilogue runs
       as the matmul writes each result vector.
 
+Fusion never multiplies work. A fused value is recomputed for every read,
+so before a producer joins, `reuse.py` walks the index maps from the
+kernel's root down to it and counts the most times one of its elements is
+read (a broadcast's copies, the 25 overlapping taps of a 5x5 im2col, a
+gather's indices, a value concatenated twice). A producer read more than
+once per element joins only when it is cheap to compute again (a load or
+two and one op, like a convert or a negation): anything costlier with what
+would fuse under it (a 2x2 max pool of relu(conv + bias) is 11 ops; a
+transcendental, rng) is a root, computed once per element and stored.
+
 A value must be a root when it is a function result, a dot operand, a
-reduction, or has no consumer. A producer used by several kernels is cloned
-into each of them when that is cheap (movement ops, a few elementwise ops:
-OP_COST along the duplicated chain within DUP_BUDGET), otherwise it is a
-root stored once. An expensive producer (a transcendental, rng) whose
-elements a broadcast or gather would read many times is a root too, so it
-is computed once per element. Constants are in no kernel: the codegen reads
-them where they are used.
+reduction read more than once per element, or has no consumer. A producer
+used by several kernels is cloned into each of them when that is cheap
+(its per-element cost with what fuses under it, times the extra copies,
+within DUP_BUDGET), otherwise it is a root stored once. Constants are in no
+kernel: the codegen reads them where they are used.
 
 `run(fn)` returns statistics with the schedule under "groups" (lists of the
 function's instructions, in run order) and each kernel's kind under "kinds".
@@ -34,23 +43,12 @@ from __future__ import annotations
 
 import heapq
 
-from ..core import BINARY_OPS, COMPARE_OPS, UNARY_OPS, Function, Instr
+from ..core import Function, Instr
+from . import reuse
+from .reuse import ELEMENTWISE, MOVEMENT, REDUCTIONS
 from .rewrite import Namer
 
-ELEMENTWISE = frozenset(UNARY_OPS + BINARY_OPS + COMPARE_OPS + ("select", "convert"))
-MOVEMENT = frozenset(("broadcast", "reshape", "transpose", "slice", "reverse", "pad",
-                      "concatenate", "iota", "gather"))
-REDUCTIONS = frozenset(("reduce", "argmax", "argmin"))
-
-# Rough cost of computing one element again (0: an index map).
-_TRANSCENDENTAL = ("exp", "expm1", "log", "log1p", "tanh", "logistic", "sin", "cos", "pow")
-OP_COST = {op: 0 for op in MOVEMENT if op != "gather"}
-OP_COST.update({op: 1 for op in ELEMENTWISE})
-OP_COST.update({"gather": 1, "div": 2, "rem": 2, "sqrt": 2, "rsqrt": 2})
-OP_COST.update({op: 4 for op in _TRANSCENDENTAL})
-OP_COST["rng"] = 8
-EXPENSIVE = 4          # not recomputed per element of a broadcast
-DUP_BUDGET = 6         # cost of a chain cloned into other kernels (softmax's x - max, exp: 5)
+DUP_BUDGET = 6         # per-element cost cloned into other kernels (softmax's exp(x - max): 5)
 MAX_DUP_KERNELS = 4    # kernels a chain is cloned into at most
 
 
@@ -78,15 +76,6 @@ def _accumulates(ins: Instr) -> bool:
             and any(x.shape[a] > 1 for a in axes))
 
 
-def _expands(consumer: Instr, v) -> bool:
-    """Whether `consumer` reads elements of `v` more than once per kernel run."""
-    if consumer.op == "broadcast":
-        return consumer.type.size > v.type.size
-    if consumer.op == "gather":
-        return consumer.operands[0] is v
-    return False
-
-
 class _Fuser:
     def __init__(self, fn: Function):
         self.fn = fn
@@ -97,10 +86,12 @@ class _Fuser:
             for o in dict.fromkeys(ins.operands):
                 self.users.setdefault(o, []).append(ins)
         self.kernel_of: dict[Instr, _Kernel] = {}
-        self.reuse = {}       # Value -> elements may be evaluated more than once
-        self.dup_cost = {}    # Value -> cost of the cloned chain it heads
+        self.reads = {}       # Value -> how its kernel reads it (reuse.Read list)
+        self.times = {}       # Value -> most evaluations of one element in its kernel
+        self.costs = {}       # Value -> per-element cost with what would fuse under it
         self.clones = {}      # Instr -> clones to place before it in the body
         self.duplicated = 0
+        self.stored = 0       # producers made roots because they'd be read repeatedly
 
     # -- decisions ---------------------------------------------------------
     def visit(self, ins: Instr):
@@ -113,40 +104,61 @@ class _Fuser:
         kernels = list(dict.fromkeys(self.kernel_of[c] for c in cons))
         if v in self.results or not cons or any(c.op == "dot" for c in cons):
             return self.new_root(ins)
+        by_kernel = {k: [c for c in cons if self.kernel_of[c] is k] for k in kernels}
+        reads = {k: self._reads(v, mine) for k, mine in by_kernel.items()}
         if ins.op in REDUCTIONS:
             k = kernels[0]
             if (len(kernels) == 1 and not k.has_dot and not _accumulates(ins)
-                    and all(c.op in ELEMENTWISE and c.type.shape == v.type.shape
-                            and not self.reuse.get(c.result) for c in cons)):
-                return self.join(ins, k, cons)
+                    and all(c.op in ELEMENTWISE and c.type.shape == v.type.shape for c in cons)):
+                if reuse.times(reads[k]) <= 1:
+                    return self.join(ins, k, cons, reads[k])
+                self.stored += 1
             return self.new_root(ins)
         if ins.op == "dot":
             k = kernels[0]
             if len(kernels) == 1 and not k.has_dot and all(c.result in k.epi for c in cons):
                 k.has_dot = True
                 k.kind = "dot"
-                return self.join(ins, k, cons)
+                return self.join(ins, k, cons, reads[k])
             return self.new_root(ins)
         if ins.op != "rng" and ins.op not in ELEMENTWISE and ins.op not in MOVEMENT:
             return self.new_root(ins)
-        cost = OP_COST.get(ins.op, EXPENSIVE)
-        if len(kernels) == 1:
-            if cost >= EXPENSIVE and self._reused(v, cons):
-                return self.new_root(ins)
-            return self.join(ins, kernels[0], cons)
-        # Consumers in several kernels: clone into each, or store once.
-        chain = cost + max(self.dup_cost.get(c.result, 0) for c in cons)
-        if (ins.op == "rng" or chain > DUP_BUDGET or len(kernels) > MAX_DUP_KERNELS
-                or self._from_dot(ins)):
+        # Read more than once per element: only what is cheap to compute again
+        # joins. Index maps join always; the ops they read decide for themselves.
+        worst = max(reuse.times(r) for r in reads.values())
+        if (worst > 1 and reuse.OP_COST.get(ins.op, reuse.DEFAULT_COST) > 0
+                and reuse.too_costly_to_repeat(worst, self._cost(v), v.type.size)):
+            self.stored += 1
             return self.new_root(ins)
-        if cost >= EXPENSIVE and self._reused(v, cons):
+        if len(kernels) == 1:
+            return self.join(ins, kernels[0], cons, reads[kernels[0]])
+        # Consumers in several kernels: clone into each, or store once.
+        if (ins.op == "rng" or len(kernels) > MAX_DUP_KERNELS
+                or self._cost(v) * (len(kernels) - 1) > DUP_BUDGET or self._from_dot(ins)):
             return self.new_root(ins)
         for i, k in enumerate(kernels):
-            mine = [c for c in cons if self.kernel_of[c] is k]
+            mine = by_kernel[k]
             target = ins if i == 0 else self._clone(ins, mine)
-            self.join(target, k, mine)
-            self.dup_cost[target.result] = chain
+            self.join(target, k, mine, reads[k] if i == 0 else self._reads(target.result, mine))
         self.duplicated += len(kernels) - 1
+
+    def _reads(self, v, consumers):
+        return reuse.reads_through(v, consumers, self.reads.__getitem__, self.times.__getitem__)
+
+    def _cost(self, v) -> float:
+        """Per-element cost of `v` with the producers that would fuse under it."""
+        c = self.costs.get(v)
+        if c is None:
+            c = self.costs[v] = reuse.subtree_cost(v, self._stored_anyway)
+        return c
+
+    def _stored_anyway(self, x) -> bool:
+        """Values under a producer that are read from memory whatever it decides:
+        parameters, constants, results, dots and their operands, and reductions
+        (which never join a kernel that reads them more than once per element)."""
+        p = x.producer
+        return (p is None or p.op in ("constant", "dot") or p.op in REDUCTIONS
+                or x in self.results or any(u.op == "dot" for u in self.users.get(x, ())))
 
     def _from_dot(self, ins: Instr) -> bool:
         """Whether `ins` is computed element for element from a dot, through
@@ -168,9 +180,6 @@ class _Fuser:
                     stack.append(p)
         return False
 
-    def _reused(self, v, cons) -> bool:
-        return any(self.reuse.get(c.result) or _expands(c, v) for c in cons)
-
     def _clone(self, ins: Instr, consumers) -> Instr:
         new = Instr(ins.op, ins.operands, ins.attrs, ins.type, self.namer.fresh())
         for c in consumers:
@@ -185,13 +194,15 @@ class _Fuser:
     def new_root(self, ins: Instr):
         k = _Kernel(ins)
         self.kernel_of[ins] = k
-        self.reuse[ins.result] = False
+        self.reads[ins.result] = reuse.root_reads(ins)
+        self.times[ins.result] = 1
 
-    def join(self, ins: Instr, k: _Kernel, cons):
+    def join(self, ins: Instr, k: _Kernel, cons, reads):
         self.kernel_of[ins] = k
         k.members.append(ins)
         v = ins.result
-        self.reuse[v] = self._reused(v, cons)
+        self.reads[v] = reads
+        self.times[v] = reuse.times(reads)
         if (ins.op in ELEMENTWISE or ins.op == "dot") and all(
                 c.result in k.epi and c.op in ELEMENTWISE for c in cons):
             if ins.op != "dot":
@@ -200,7 +211,9 @@ class _Fuser:
     # -- sibling reductions --------------------------------------------------
     def merge_reductions(self, order):
         """Puts reductions that read other reductions' results of the same shape
-        (softmax's sum and its max) in one kernel: one loop over the rows."""
+        (softmax's sum and its max) in one kernel: one loop over the rows.
+        Only where every read is at the reader's own row: a row read through a
+        concatenate or by another row's element would be recomputed per read."""
         merged = 0
         for k in order:
             if not self._all_reductions(k):
@@ -211,6 +224,8 @@ class _Fuser:
                 if (src is k or not self._all_reductions(src)
                         or src.roots[0].result.shape != shape
                         or not all(self._needed_elsewhere(r, k) for r in src.roots)
+                        or not reuse.merge_reads_same_index(
+                            k.members, k.roots, {r.result for r in src.roots})
                         or self._path_through_others(src, k)):
                     continue
                 for ins in src.members:
@@ -326,5 +341,6 @@ def run(fn: Function) -> dict:
         "kernels": len(groups),
         "fused": in_kernels - len(groups),
         "duplicated": fz.duplicated,
+        "stored_for_reuse": fz.stored,
         "merged_reductions": merged,
     }
