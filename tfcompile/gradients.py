@@ -271,15 +271,18 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
                 pending[t.op] -= 1
                 if pending[t.op] == 0:
                     queue.append(t.op)
-        return [_result(grads, x, unconnected) for x in xs]
+        results = [_result(grads, x) for x in xs]
+    # TF makes the zeros of unconnected xs after leaving the gradients scope
+    with g.as_default():
+        return [array_ops.zeros_like(x) if r is None and
+                unconnected == UnconnectedGradients.ZERO else r
+                for x, r in zip(xs, results)]
 
 
-def _result(grads, x, unconnected):
+def _result(grads, x):
     op_grads = grads.get(x.op)
     g = op_grads[x.value_index] if op_grads else None
     if isinstance(g, list):  # x's op wasn't processed (its grads were not summed)
         g = None if not g else (g[0] if len(g) == 1 else math_ops.add_n(g))
-    if g is None and unconnected == UnconnectedGradients.ZERO:
-        return array_ops.zeros_like(x)
     return g
 

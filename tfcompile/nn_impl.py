@@ -168,8 +168,10 @@ def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name
         if scale is not None:
             inv = inv * scale
         x = convert_to_tensor(x)
+        # x * inv before mean * inv, the order TF creates (and names) them in
+        scaled = x * math_ops.cast(inv, x.dtype)
         rest = offset - mean * inv if offset is not None else -mean * inv
-        return x * math_ops.cast(inv, x.dtype) + math_ops.cast(rest, x.dtype)
+        return scaled + math_ops.cast(rest, x.dtype)
 
 
 def embedding_lookup(params, ids, partition_strategy="mod", name=None,

@@ -26,13 +26,14 @@ def placeholder(dtype, shape=None, name=None):
 
 
 def placeholder_with_default(input, shape, name=None):  # noqa: A002
-    x = convert_to_tensor(input)
-    shape = as_shape(shape)
-    if not shape.is_compatible_with(x.shape):
-        raise ValueError(f"placeholder_with_default: shape {shape} is incompatible with "
-                         f"the default's shape {x.shape}")
-    return make_tensor("PlaceholderWithDefault", [x], x.dtype, shape,
-                       {"dtype": x.dtype, "shape": shape}, name=name)
+    with name_scope(name, "PlaceholderWithDefault", [input]) as scope:
+        x = convert_to_tensor(input, name="input")
+        shape = as_shape(shape)
+        if not shape.is_compatible_with(x.shape):
+            raise ValueError(f"placeholder_with_default: shape {shape} is incompatible "
+                             f"with the default's shape {x.shape}")
+        return make_tensor("PlaceholderWithDefault", [x], x.dtype, shape,
+                           {"dtype": x.dtype, "shape": shape}, name=scope)
 
 
 @lowering("PlaceholderWithDefault")

@@ -76,19 +76,16 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
     (clipped list, global norm). A non-finite norm gives NaN everywhere, as TF."""
     if not isinstance(t_list, (list, tuple)):
         raise TypeError("t_list should be a sequence")
-    from .array_ops import where
     t_list = list(t_list)
     if use_norm is None:
         use_norm = global_norm(t_list, name)
     with name_scope(name, "clip_by_global_norm",
                     [t for t in t_list if t is not None] + [clip_norm]) as scope:
         dt = use_norm.dtype
-        clip = convert_to_tensor(clip_norm, dtype=dt) if not hasattr(clip_norm, "op") \
-            else clip_norm
-        scale_for_finite = clip * math_ops.minimum(
-            1.0 / use_norm, constant(1.0, dtype=dt) / clip)
-        scale = where(_is_finite(use_norm), scale_for_finite,
-                      constant(float("nan"), dtype=dt))
+        scale_for_finite = clip_norm * math_ops.minimum(
+            1.0 / use_norm, constant(1.0, dtype=dt) / clip_norm)
+        # a no-op for a finite norm; NaN for inf or NaN
+        scale = scale_for_finite + (use_norm - use_norm)
         values = [convert_to_tensor(t, name=f"t_{i}") if t is not None else None
                   for i, t in enumerate(t_list)]
         out = []

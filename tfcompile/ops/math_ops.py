@@ -44,6 +44,13 @@ _UNARY = {
 
 
 def unary(op_type, x, name=None):
+    if not isinstance(x, Tensor):  # a Python value becomes the input `x` in the op's scope
+        with name_scope(name, op_type) as scope:
+            return _unary_op(op_type, convert_to_tensor(x, name="x"), scope)
+    return _unary_op(op_type, x, name)
+
+
+def _unary_op(op_type, x, name):
     x = convert_to_tensor(x, name="x")
     allowed = _UNARY[op_type][1]
     if allowed is not None:
@@ -404,6 +411,8 @@ def cast(x, dtype, name=None):
     dtype = _dt.as_dtype(dtype)
     if isinstance(x, Variable):
         x = x.value()
+    if isinstance(x, Tensor) and x.dtype == dtype:
+        return x  # before opening a scope, as TF (no name is used up)
     with name_scope(name, "Cast", [x]) as scope:
         x = convert_to_tensor(x, name="x")
         if x.dtype == dtype:

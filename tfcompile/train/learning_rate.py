@@ -49,18 +49,12 @@ def inverse_time_decay(learning_rate, global_step, decay_steps, decay_rate, stai
 
 def natural_exp_decay(learning_rate, global_step, decay_steps, decay_rate, staircase=False,
                       name=None):
-    """learning_rate * exp(-decay_rate * global_step / decay_steps)."""
+    """learning_rate * exp(-decay_rate * global_step / decay_steps): TF 1.15 makes it
+    an exponential decay by exp(-decay_rate) (so its ops are named ExponentialDecay)."""
     _need_step(global_step, "natural_exp_decay")
-    with name_scope(name, "NaturalExpDecay", [learning_rate, global_step]) as scope:
-        lr = convert_to_tensor(learning_rate, name="initial_learning_rate")
-        dtype = lr.dtype
-        decay_steps = math_ops.cast(decay_steps, dtype)
-        decay_rate = math_ops.cast(decay_rate, dtype)
-        p = math_ops.cast(global_step, dtype) / decay_steps
-        if staircase:
-            p = math_ops.floor(p)
-        exponent = math_ops.exp(math_ops.multiply(math_ops.negative(decay_rate), p))
-        return math_ops.multiply(lr, exponent, name=scope)
+    rate = math_ops.exp(math_ops.negative(decay_rate))
+    return exponential_decay(learning_rate, global_step, decay_steps, rate,
+                             staircase=staircase, name=name)
 
 
 def polynomial_decay(learning_rate, global_step, decay_steps, end_learning_rate=0.0001,
@@ -99,31 +93,33 @@ def cosine_decay(learning_rate, global_step, decay_steps, alpha=0.0, name=None):
         frac = step / steps
         cosine = 0.5 * (1.0 + math_ops.cos(constant(math.pi, dtype=dtype) * frac))
         decayed = (1 - alpha) * cosine + alpha
-        return math_ops.multiply(lr, decayed, name=scope)
+        return math_ops.multiply(lr, decayed)  # TF 1.15 leaves it unnamed
 
 
 def piecewise_constant(x, boundaries, values, name=None):
     """values[0] while x <= boundaries[0], values[i] while boundaries[i-1] < x <=
-    boundaries[i], values[-1] after the last boundary."""
+    boundaries[i], values[-1] after the last boundary: a tf.case, as TF 1.15."""
+    from ..ops.cond_ops import case
     if len(boundaries) != len(values) - 1:
         raise ValueError("The length of boundaries should be 1 less than the length of "
                          "values")
-    with name_scope(name, "PiecewiseConstant", [x]) as scope:
-        x = convert_to_tensor(x)
-        bounds = []
-        for b in boundaries:
-            b = convert_to_tensor(b)
-            if b.dtype != x.dtype:
-                b = math_ops.cast(b, x.dtype)
-            bounds.append(b)
-        vals = [convert_to_tensor(v) for v in values]
-        for v in vals[1:]:
-            if v.dtype != vals[0].dtype:
-                raise ValueError(f"Values must have elements all with the same dtype "
-                                 f"({vals[0].dtype.name} vs {v.dtype.name}).")
-        out = vals[-1]
-        # from the last interval down: the first boundary x doesn't exceed wins
-        for b, v in reversed(list(zip(bounds, vals[:-1]))):
-            out = array_ops.where(math_ops.less_equal(x, b), v, out)
-        return math_ops.identity(out, name=scope)
-
+    bounds = [convert_to_tensor(b) for b in boundaries]
+    vals = [convert_to_tensor(v) for v in values]
+    x = convert_to_tensor(x)
+    for i, b in enumerate(bounds):
+        if b.dtype != x.dtype:
+            if b.dtype.name == "int32" and x.dtype.name == "int64":
+                bounds[i] = math_ops.cast(b, x.dtype)
+            else:
+                raise ValueError(f"Boundaries ({b.dtype.name}) must have the same dtype as "
+                                 f"x ({x.dtype.name}).")
+    for v in vals[1:]:
+        if v.dtype != vals[0].dtype:
+            raise ValueError(f"Values must have elements all with the same dtype "
+                             f"({vals[0].dtype.name} vs {v.dtype.name}).")
+    with name_scope(name, "PiecewiseConstant"):
+        pairs = [(x <= bounds[0], lambda: vals[0]), (x > bounds[-1], lambda: vals[-1])]
+        for low, high, v in zip(bounds[:-1], bounds[1:], vals[1:-1]):
+            pairs.append(((x > low) & (x <= high), lambda v=v: v))
+        # TF also asserts the predicates are exclusive; they are by construction
+        return case(pairs, lambda: vals[0], exclusive=True)
