@@ -12,8 +12,10 @@ and warm disk-cache load of the Adam step, each measured in a fresh process
 initializer has run (so process start-up costs are apart).
 
 Times are medians over `repeats` samples, ours and numpy's alternating so
-both see the same load on a shared machine; a sample loops the call for a
-few milliseconds. Both sides use `--threads` threads (numpy's BLAS through
+both see the same load on a shared machine (or, with --blocks, each side's
+samples together: after a call numpy's BLAS threads keep spinning for a
+while, which on 2 cores takes the core our second thread needs); a sample
+loops the call for a few milliseconds. Both sides use `--threads` threads (numpy's BLAS through
 threadpoolctl when installed, ours through the session's ConfigProto).
 """
 from __future__ import annotations
@@ -128,8 +130,24 @@ def session(tf, graph, threads):
 
 # ---------------------------------------------------------------- timing
 
+BLOCKS = False       # --blocks: time each function's samples together
+
+
 def per_call(fs, repeats, sample_s=0.005):
-    """Median seconds per call of each function, sampled in alternation."""
+    """Median seconds per call of each function, sampled in alternation (or,
+    with BLOCKS, all samples of one function, a pause, then the next: numpy's
+    BLAS threads spin for a while after each call, and on a 2-core machine
+    that takes the core another library's second thread needs)."""
+    if BLOCKS:
+        out = []
+        for f in fs:
+            time.sleep(0.3)
+            out.extend(_per_call_alternating([f], repeats, sample_s))
+        return out
+    return _per_call_alternating(fs, repeats, sample_s)
+
+
+def _per_call_alternating(fs, repeats, sample_s):
     loops = []
     for f in fs:
         f()
@@ -252,8 +270,12 @@ def main():
     ap.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--only", default="train,forward,dispatch,compile")
+    ap.add_argument("--blocks", action="store_true",
+                    help="time each side in its own block instead of alternating samples")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    global BLOCKS
+    BLOCKS = args.blocks
     if args.worker:
         worker(args.threads)
         return
@@ -261,7 +283,8 @@ def main():
     import tfcompile as tf
     from tfcompile.runtime import native
     native.set_num_threads(args.threads)
-    print(f"threads {args.threads}, repeats {args.repeats}; times per call, medians")
+    print(f"threads {args.threads}, repeats {args.repeats}, "
+          f"{'blocks' if BLOCKS else 'alternating'}; times per call, medians")
     print(f"{'workload':44s} {'tfcompile':>10s} {'numpy':>10s} {'np/ours':>7s}  check")
     rows = []
     with blas_threads(args.threads):
