@@ -425,9 +425,9 @@ def export(session, feeds, fetches, name, out_dir, target=None, *, optimize=True
 
     idents = c_identifiers([t.name for t, _ in feed_list] + [t.name for t in fetch_list],
                            reserved=(name,))
-    feed_specs = [TensorSpec(t.name, idents[i], t.dtype.name, dims)
+    feed_specs = [TensorSpec(t.name, idents[i], t.dtype.base_dtype.name, dims)
                   for i, (t, dims) in enumerate(feed_list)]
-    fetch_specs = [TensorSpec(t.name, idents[len(feed_list) + j], t.dtype.name,
+    fetch_specs = [TensorSpec(t.name, idents[len(feed_list) + j], t.dtype.base_dtype.name,
                               tuple(int(d) for d in v.shape))
                    for j, (t, v) in enumerate(zip(fetch_list, fn.results))]
     for s in feed_specs + fetch_specs:

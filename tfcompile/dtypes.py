@@ -7,13 +7,22 @@ import numpy as np
 
 
 class DType:
-    """A tensor element type with TF 1.15's names and properties."""
-    __slots__ = ("name", "_np", "ir")
+    """A tensor element type with TF 1.15's names and properties.
 
-    def __init__(self, name: str, np_dtype, ir: str | None):
+    Each type has a reference variant (`float32_ref`): the dtype of a TF 1.x
+    variable's own tensor and of its assign ops. It prints as TF's, and
+    `base_dtype` gives the value type; unlike TF it compares equal to that value
+    type, so every dtype check of an op accepts it as TF's ops accept refs."""
+    __slots__ = ("name", "_np", "ir", "_base", "_ref")
+
+    def __init__(self, name: str, np_dtype, ir: str | None, base=None):
         self.name = name
         self._np = np.dtype(np_dtype)
         self.ir = ir  # the IR dtype, or None where the compiler has none
+        self._base = base
+        self._ref = None
+        if base is not None:
+            base._ref = self
 
     @property
     def as_numpy_dtype(self):
@@ -21,7 +30,19 @@ class DType:
 
     @property
     def base_dtype(self):
-        return self
+        return self._base or self
+
+    @property
+    def _as_ref(self):
+        return self._ref or self
+
+    @property
+    def _is_ref_dtype(self):
+        return self._base is not None
+
+    @property
+    def as_datatype_enum(self):
+        return _ENUMS[self.base_dtype.name] + (100 if self._base is not None else 0)
 
     @property
     def real_dtype(self):
@@ -66,13 +87,13 @@ class DType:
             True if self.is_bool else np.iinfo(self._np).max)
 
     def is_compatible_with(self, other):
-        return as_dtype(other) is self
+        return as_dtype(other).base_dtype is self.base_dtype
 
     def __eq__(self, other):
         if other is None:
             return False
         try:
-            return as_dtype(other) is self
+            return as_dtype(other).base_dtype is self.base_dtype
         except TypeError:
             return False
 
@@ -80,7 +101,7 @@ class DType:
         return not self.__eq__(other)
 
     def __hash__(self):
-        return hash(self.name)
+        return hash(self.base_dtype.name)
 
     def __repr__(self):
         return f"tf.{self.name}"
@@ -106,7 +127,12 @@ uint16 = DType("uint16", np.uint16, None)
 bool = DType("bool", np.bool_, "bool")  # noqa: A001 - TF's name
 
 _ALL = [float16, float32, float64, int8, int16, int32, int64, uint8, uint16, bool]
-_BY_NAME = {d.name: d for d in _ALL}
+_ENUMS = {"float32": 1, "float64": 2, "int32": 3, "uint8": 4, "int16": 5, "int8": 6,
+          "int64": 9, "bool": 10, "uint16": 17, "float16": 19}
+_REFS = [DType(d.name + "_ref", d._np, d.ir, base=d) for d in _ALL]
+float16_ref, float32_ref, float64_ref, int8_ref, int16_ref, int32_ref, int64_ref, \
+    uint8_ref, uint16_ref, bool_ref = _REFS
+_BY_NAME = {d.name: d for d in _ALL + _REFS}
 _BY_NAME.update({"half": float16, "double": float64, "float": float32})
 _BY_NP = {d._np: d for d in _ALL}
 _BY_IR = {d.ir: d for d in _ALL if d.ir}

@@ -256,6 +256,16 @@ _VALID_OP_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\-/>]*$")
 _VALID_SCOPE_NAME = re.compile(r"^[A-Za-z0-9_.\-/>]*$")
 
 
+# Ops whose output is a reference to a variable's buffer (TF's `Ref(T)` outputs).
+_REF_OUTPUT_OPS = frozenset((
+    "VariableV2", "Variable", "Assign", "AssignAdd", "AssignSub", "ScatterUpdate",
+    "ScatterAdd", "ScatterSub", "ScatterMul", "ScatterDiv", "ScatterNdUpdate",
+    "ApplyGradientDescent", "ApplyMomentum", "ApplyAdagrad", "ApplyAdadelta",
+    "ApplyRMSProp", "ApplyCenteredRMSProp", "ApplyAdam", "ApplyFtrl", "ApplyFtrlV2",
+    "ApplyProximalGradientDescent", "ApplyProximalAdagrad", "ApplyAdagradDA",
+    "ApplyAddSign", "ApplyPowerSign", "RefIdentity", "CountUpTo"))
+
+
 class _ControlDependencies:
     def __init__(self, ops):
         self.ops = ops  # None clears the enclosing scopes
@@ -364,6 +374,11 @@ class Graph:
         if not _VALID_OP_NAME.match(name):
             raise ValueError(f"'{name}' is not a valid node name. Accepted names conform "
                              f"to Regex /{_VALID_OP_NAME.pattern}/")
+        if op_type not in _REF_OUTPUT_OPS:  # reads of a ref are values, as in TF
+            output_specs = [(_dt.as_dtype(d).base_dtype, sh) for d, sh in output_specs]
+        if attrs:
+            attrs = {k: v.base_dtype if isinstance(v, _dt.DType) else v
+                     for k, v in attrs.items()}
         control = self._current_control_inputs(inputs)
         with self._lock:
             op = Operation(self, op_type, name, inputs, attrs or {}, output_specs, control)

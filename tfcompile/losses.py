@@ -54,7 +54,15 @@ def _safe_mean(total, count):
     return math_ops.div_no_nan(total, count, name="value")
 
 
+def _num_elements(losses):
+    with name_scope(None, "num_elements", [losses]) as scope:
+        return math_ops.cast(array_ops.size(losses, name=scope), losses.dtype)
+
+
 def _num_present(losses, weights, per_batch=False):
+    """How many losses have a nonzero weight (per batch entry if per_batch)."""
+    if isinstance(weights, float) and weights != 0.0:
+        return _num_elements(losses)
     with name_scope(None, "num_present", (losses, weights)) as scope:
         weights = math_ops.cast(weights, losses.dtype)
         zero = convert_to_tensor(0.0, dtype=losses.dtype)
@@ -62,7 +70,30 @@ def _num_present(losses, weights, per_batch=False):
                                      array_ops.zeros_like(weights),
                                      array_ops.ones_like(weights))
         present = present * array_ops.ones_like(losses)
+        if per_batch:
+            return math_ops.reduce_sum(
+                present, axis=array_ops.range(1, array_ops.rank(present)), keepdims=True,
+                name=scope)
         return math_ops.reduce_sum(present, name=scope)
+
+
+def _remove_squeezable_dimensions(labels, predictions, weights, expected_rank_diff):
+    """Drops a trailing dim of 1 from labels or predictions (and weights) so their
+    ranks differ by expected_rank_diff, when the ranks are known statically."""
+    with name_scope(None, "remove_squeezable_dimensions", [labels, predictions]):
+        predictions = convert_to_tensor(predictions)
+        labels = convert_to_tensor(labels)
+        pr, lr = predictions.shape.ndims, labels.shape.ndims
+        if pr is not None and lr is not None:
+            if pr - lr == expected_rank_diff + 1:
+                predictions = array_ops.squeeze(predictions, [-1])
+            elif pr - lr == expected_rank_diff - 1:
+                labels = array_ops.squeeze(labels, [-1])
+    weights = convert_to_tensor(weights)
+    lr, wr = labels.shape.ndims, weights.shape.ndims
+    if lr is not None and wr is not None and wr - lr == 1:
+        weights = array_ops.squeeze(weights, [-1])
+    return labels, predictions, weights
 
 
 def compute_weighted_loss(losses, weights=1.0, scope=None,
@@ -86,7 +117,7 @@ def compute_weighted_loss(losses, weights=1.0, scope=None,
             elif reduction == Reduction.SUM_BY_NONZERO_WEIGHTS:
                 loss = _safe_mean(loss, _num_present(losses, weights))
             elif reduction == Reduction.SUM_OVER_BATCH_SIZE:
-                loss = _safe_mean(loss, math_ops.cast(array_ops.size(losses), losses.dtype))
+                loss = _safe_mean(loss, _num_elements(losses))
         add_loss(loss, loss_collection)
         return loss
 
@@ -96,6 +127,7 @@ def sparse_softmax_cross_entropy(labels, logits, weights=1.0, scope=None,
                                  reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):
     with name_scope(scope, "sparse_softmax_cross_entropy_loss",
                     (logits, labels, weights)) as scope:
+        labels, logits, weights = _remove_squeezable_dimensions(labels, logits, weights, 1)
         losses = nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits,
                                                              name="xentropy")
         return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
@@ -172,3 +204,66 @@ def log_loss(labels, predictions, weights=1.0, epsilon=1e-7, scope=None,
         losses = -math_ops.multiply(labels, math_ops.log(predictions + epsilon)) - \
             math_ops.multiply(1 - labels, math_ops.log(1 - predictions + epsilon))
         return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
+
+
+def hinge_loss(labels, logits, weights=1.0, scope=None, loss_collection=GraphKeys.LOSSES,
+               reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):
+    """max(0, 1 - (2 * labels - 1) * logits), labels in {0, 1}."""
+    if labels is None or logits is None:
+        raise ValueError("labels and logits must not be None.")
+    with name_scope(scope, "hinge_loss", (logits, labels, weights)) as scope:
+        logits = math_ops.cast(logits, "float32")
+        labels = math_ops.cast(labels, "float32")
+        logits.shape.assert_is_compatible_with(labels.shape)
+        all_ones = array_ops.ones_like(labels)
+        labels = math_ops.subtract(2 * labels, all_ones)
+        losses = nn.relu(math_ops.subtract(all_ones, math_ops.multiply(labels, logits)))
+        return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
+
+
+def cosine_distance(labels, predictions, axis=None, weights=1.0, scope=None,
+                    loss_collection=GraphKeys.LOSSES,
+                    reduction=Reduction.SUM_BY_NONZERO_WEIGHTS, dim=None):
+    """1 - sum(labels * predictions, axis), for unit-normalized inputs."""
+    if axis is None:
+        axis = dim
+    if axis is None:
+        raise ValueError("You must specify 'axis'.")
+    if labels is None or predictions is None:
+        raise ValueError("labels and predictions must not be None.")
+    with name_scope(scope, "cosine_distance_loss", (predictions, labels, weights)) as scope:
+        predictions = math_ops.cast(predictions, "float32")
+        labels = math_ops.cast(labels, "float32")
+        predictions.shape.assert_is_compatible_with(labels.shape)
+        radial_diffs = math_ops.multiply(predictions, labels)
+        losses = 1 - math_ops.reduce_sum(radial_diffs, axis=(axis,), keepdims=True)
+        return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
+
+
+def mean_pairwise_squared_error(labels, predictions, weights=1.0, scope=None,
+                                loss_collection=GraphKeys.LOSSES):
+    """The mean over pairs of entries (within each batch entry) of the squared
+    difference of their differences, weighted per batch entry."""
+    if labels is None or predictions is None:
+        raise ValueError("labels and predictions must not be None.")
+    with name_scope(scope, "mean_pairwise_squared_error", (predictions, labels, weights)):
+        weights = math_ops.cast(weights, "float32")
+        labels = math_ops.cast(labels, "float32")
+        predictions = math_ops.cast(predictions, "float32")
+        predictions.shape.assert_is_compatible_with(labels.shape)
+        diffs = math_ops.subtract(predictions, labels)
+        axis = array_ops.range(1, array_ops.rank(diffs))
+        sum_squares = math_ops.reduce_sum(math_ops.square(diffs), axis=axis, keepdims=True)
+        num_present = _num_present(diffs, weights, per_batch=True)
+        term1 = 2.0 * math_ops.div_no_nan(sum_squares, math_ops.maximum(num_present - 1, 0),
+                                          name="value")
+        sum_diff = math_ops.reduce_sum(diffs, axis=axis, keepdims=True)
+        term2 = 2.0 * math_ops.div_no_nan(
+            math_ops.square(sum_diff),
+            math_ops.maximum(math_ops.multiply(num_present, num_present - 1), 0),
+            name="value")
+        loss = math_ops.reduce_sum(math_ops.multiply(term1 - term2, weights))
+        mean_loss = array_ops.where(math_ops.reduce_sum(num_present) > 0, loss,
+                                    array_ops.zeros_like(loss), name="value")
+        add_loss(mean_loss, loss_collection)
+        return mean_loss

@@ -258,7 +258,7 @@ def lower(graph, fetch_tensors, target_ops, feeds, var_shapes, seed_source, froz
                 ins.append(feed_vals[t])
             elif t.op.type == "VariableV2":
                 ins.append(ctx.read_variable(t.op) if op.type not in (
-                    "Assign",) else None)
+                    "Assign", "IsVariableInitialized") else None)
             else:
                 ins.append(values[t])
         outs = fn_lower(ctx, op, ins)

@@ -50,7 +50,7 @@ class Variable:
                 raise ValueError(f"initial_value must have a shape specified: "
                                  f"{self._initial_value}")
             dt = self._initial_value.dtype
-            self._variable = make_tensor("VariableV2", [], dt, vshape,
+            self._variable = make_tensor("VariableV2", [], dt._as_ref, vshape,
                                          {"shape": vshape, "dtype": dt, "container": "",
                                           "shared_name": ""}, name=scope)
             self._variable.op._variable = self
@@ -153,7 +153,7 @@ class Variable:
 
     def __repr__(self):
         return (f"<tf.Variable '{self.name}' shape={self.shape} "
-                f"dtype={self.dtype.name}_ref>")
+                f"dtype={self.dtype.name}>")
 
     def __hash__(self):
         return id(self)
@@ -315,9 +315,19 @@ def initialize_local_variables():
     return local_variables_initializer()
 
 
-def is_variable_initialized(variable):
+def is_variable_initialized(variable, name=None):
     return make_tensor("IsVariableInitialized", [_ref_of(variable)], _dt.bool, [],
-                       {"dtype": variable.dtype}, name="IsVariableInitialized")
+                       {"dtype": variable.dtype}, name=name, default_name="IsVariableInitialized")
+
+
+@lowering("IsVariableInitialized")
+def _lower_is_initialized(ctx, op, inputs):
+    # A session's compiled plans are keyed by the set of initialized variables,
+    # so whether this one is stored is known when the plan is compiled.
+    var_op = op.inputs[0].op
+    known = var_op in ctx.var_current or var_op in ctx.frozen or \
+        ctx.var_shapes.get(var_op) is not None
+    return [ctx.b.constant(np.array(known))]
 
 
 def report_uninitialized_variables(var_list=None, name="report_uninitialized_variables"):
