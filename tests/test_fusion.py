@@ -11,7 +11,7 @@ import pytest
 
 from tfcompile.ir.compiler import compile_function
 from tfcompile.ir.core import Builder, Function, TensorType
-from tfcompile.ir.interpreter import run_function
+from tfcompile.ir.interpreter import evaluate, run_function
 from tfcompile.ir.passes.buffers import group_outputs
 from tfcompile.ir.passes.pipeline import optimize
 
@@ -297,6 +297,275 @@ def test_values_returned_are_stored_even_when_fused_elsewhere():
     b.result(b.emit("mul", [a, x]), "b")
     opt, kernels, stats, cf = compiled_vs_interpreter(fn)
     assert [ops_of(k) for k in kernels] == [["exp"], ["mul"]]
+
+
+# -- no work multiplied: a producer read more than once per element is stored -------------------
+
+MOVEMENT_OPS = {"broadcast", "reshape", "transpose", "slice", "reverse", "pad", "concatenate",
+                "iota", "gather"}
+ARITHMETIC_OPS = {"add", "sub", "mul", "div", "max", "min", "neg", "exp", "log", "tanh", "select",
+                  "eq", "ne", "lt", "le", "gt", "ge", "and", "or", "not", "convert"}
+
+
+def _element_sources(ins, slot):
+    """For each element of `ins`'s result (flat), the flat index of the element
+    of operand `slot` it reads, or -1: the op evaluated on the operand's ids."""
+    arrays = [np.full(o.shape, -1, np.int64) for o in ins.operands]
+    o = ins.operands[slot]
+    arrays[slot] = np.arange(o.type.size, dtype=np.int64).reshape(o.shape)
+    attrs = dict(ins.attrs)
+    if ins.op == "pad":
+        attrs["value"] = -1
+    return evaluate(ins.op, arrays, attrs).reshape(-1)
+
+
+def kernel_needs(group, outputs):
+    """Per member value of a kernel, a bit matrix [its elements, elements of
+    the kernel's outputs] (rows packed with np.packbits): which output
+    elements each of its elements is computed for. Brute force over the op
+    semantics (the interpreter), an oracle independent of the fusion pass's
+    own accounting."""
+    sizes = [o.type.size for o in outputs]
+    cols = sum(sizes)
+    need = {}
+    off = 0
+    for o, n in zip(outputs, sizes):
+        eye = np.zeros((n, cols), bool)
+        eye[np.arange(n), off + np.arange(n)] = True
+        need[o] = need.get(o, 0) | np.packbits(eye, axis=1)
+        off += n
+    members = {ins.result for ins in group}
+    for ins in reversed(group):
+        nv = need.get(ins.result)
+        if nv is None or ins.op == "dot":
+            continue
+        for slot, o in enumerate(ins.operands):
+            if o not in members:
+                continue
+            no = need.setdefault(o, np.zeros((o.type.size, nv.shape[1]), np.uint8))
+            if ins.op in ARITHMETIC_OPS:
+                no |= nv
+            elif ins.op == "reduce":
+                idx = np.indices(o.shape)
+                kept = [idx[d] for d in range(o.type.rank) if d not in ins.attrs["axes"]]
+                out = (np.ravel_multi_index(kept, ins.type.shape) if kept
+                       else np.zeros(o.shape, np.int64))
+                no |= nv[out.reshape(-1)]
+            else:
+                # OR together the rows of the elements that read each operand element.
+                src = _element_sources(ins, slot)
+                hit = np.flatnonzero(src >= 0)
+                order = hit[np.argsort(src[hit], kind="stable")]
+                s = src[order]
+                starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+                no[s[starts]] |= np.bitwise_or.reduceat(nv[order], starts, axis=0)
+    return need
+
+
+def most_reads(fn, kernels):
+    """{(kernel, op, value name): the most output elements of its kernel that
+    one element of the value is computed for} over every arithmetic member."""
+    out = {}
+    for k, (group, outs) in enumerate(zip(kernels, group_outputs(fn, kernels))):
+        need = kernel_needs(group, outs)
+        for ins in group:
+            if ins.op in ARITHMETIC_OPS and ins.result in need:
+                out[(k, ins.op, ins.result.name)] = _count_bits(need[ins.result])
+    return out
+
+
+def _count_bits(packed):
+    """The largest number of set bits in a row."""
+    return int(np.unpackbits(packed, axis=1).sum(1, dtype=np.int64).max())
+
+
+def lowered(outputs, feeds):
+    """The IR function of a tfcompile graph's `outputs` given placeholder `feeds`."""
+    from tfcompile.lowering import lower
+    g = outputs[0].graph
+    types = {t: TensorType(t.shape.as_list(), "f32") for t in feeds}
+    return lower(g, list(outputs), [], types, {}, None).fn
+
+
+def conv_relu_pool_conv(n=1, hw=8, c=2, c1=3, c2=2):
+    """conv2d -> bias -> relu -> 2x2 max pool -> conv2d, with tf.nn's ops."""
+    import tfcompile as tf
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [n, hw, hw, c], name="x")
+        k1 = tf.placeholder(tf.float32, [5, 5, c, c1], name="k1")
+        b1 = tf.placeholder(tf.float32, [c1], name="b1")
+        k2 = tf.placeholder(tf.float32, [5, 5, c1, c2], name="k2")
+        h = tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(x, k1, [1, 1, 1, 1], "SAME"), b1))
+        p = tf.nn.max_pool(h, [1, 2, 2, 1], [1, 2, 2, 1], "SAME")
+        y = tf.nn.conv2d(p, k2, [1, 1, 1, 1], "SAME")
+    return lowered([y], [x, k1, b1, k2])
+
+
+def _pool_kernel(fn, kernels, pooled_shape):
+    """The kernel storing the pool's output (a max of two strided slices)."""
+    for k, outs in enumerate(group_outputs(fn, kernels)):
+        for v in outs:
+            ins = v.producer
+            if (ins.op == "max" and v.shape == pooled_shape
+                    and all(o.producer is not None and o.producer.op == "slice"
+                            for o in ins.operands)):
+                return k
+    return None
+
+
+def test_pool_feeding_an_im2col_keeps_its_own_kernel():
+    # conv2's im2col reads each pooled value once per kernel tap (25 times):
+    # bias, relu and the pool are computed once, into a buffer, and the im2col
+    # kernel only moves data.
+    fn = conv_relu_pool_conv()
+    opt, kernels, stats, _ = compiled_vs_interpreter(fn, rtol=1e-4, atol=1e-5)
+    assert stats["stored_for_reuse"] >= 1
+    k = _pool_kernel(opt, kernels, (1, 4, 4, 3))
+    assert k is not None, "the pooled value is stored by no kernel"
+    # Bias, relu and both pool maxes stay fused (2x2 stride-2 windows read
+    # each element once): one loop over conv1's output.
+    assert {"add", "max"} <= set(ops_of(kernels[k])) and ops_of(kernels[k]).count("max") == 3
+    dot2 = [i for i in opt.body if i.op == "dot"][-1]
+    im2col = next(g for g in kernels if dot2.operands[0].producer in g)
+    assert set(ops_of(im2col)) <= MOVEMENT_OPS, ops_of(im2col)
+    # The oracle: no arithmetic op anywhere is computed for two output elements.
+    reads = most_reads(opt, kernels)
+    assert reads and max(reads.values()) == 1, {k: v for k, v in reads.items() if v > 1}
+
+
+def test_oracle_sees_the_pool_recomputed_inside_the_im2col():
+    # The grouping fusion made before: the pool's kernel inside conv2's im2col
+    # kernel. The oracle counts each pooled max computed for 16 patch
+    # elements (a 4x4 map, 5x5 taps: 4 rows by 4 columns reach each value).
+    fn = conv_relu_pool_conv()
+    opt, kernels, _ = optimize(fn)
+    k = _pool_kernel(opt, kernels, (1, 4, 4, 3))
+    dot2 = [i for i in opt.body if i.op == "dot"][-1]
+    j = next(i for i, g in enumerate(kernels) if dot2.operands[0].producer in g)
+    pos = {ins: i for i, ins in enumerate(opt.body)}
+    old = [g for i, g in enumerate(kernels) if i not in (k, j)]
+    old.insert(j - 1, sorted(kernels[k] + kernels[j], key=pos.__getitem__))
+    reads = most_reads(opt, old)
+    assert max(v for (_, op, _), v in reads.items() if op == "max") == 16
+
+
+@pytest.mark.parametrize("col2im", [True, False])
+def test_pool_and_relu_gradients_are_computed_once(monkeypatch, col2im):
+    # MaxPoolGrad and ReluGrad of conv2's output, then conv2's input and filter
+    # gradients (the input gradient as col2im, or as an im2col of the spread
+    # gradient that reads each element 25 times).
+    import tfcompile as tf
+    from tfcompile.ops import conv_ops
+    monkeypatch.setattr(conv_ops, "USE_COL2IM", lambda cols, patches: col2im)
+    g = tf.Graph()
+    with g.as_default():
+        c = tf.placeholder(tf.float32, [1, 8, 8, 3], name="c")
+        dy = tf.placeholder(tf.float32, [1, 4, 4, 3], name="dy")
+        k = tf.placeholder(tf.float32, [5, 5, 2, 3], name="k")
+        h = tf.placeholder(tf.float32, [1, 8, 8, 2], name="h")
+        pooled = tf.nn.max_pool(tf.nn.relu(c), [1, 2, 2, 1], [1, 2, 2, 1], "SAME")
+        gc = tf.gradients(pooled, c, grad_ys=dy)[0]
+        dx = tf.nn.conv2d_backprop_input([1, 8, 8, 2], k, gc, [1, 1, 1, 1], "SAME")
+        dk = tf.nn.conv2d_backprop_filter(h, [5, 5, 2, 3], gc, [1, 1, 1, 1], "SAME")
+    fn = lowered([dx, dk], [c, dy, k, h])
+    opt, kernels, stats, _ = compiled_vs_interpreter(fn, rtol=1e-4, atol=1e-5)
+    reads = most_reads(opt, kernels)
+    assert max(reads.values()) == 1, {k: v for k, v in reads.items() if v > 1}
+    # The gradient at conv2's output is computed once: no kernel holds two
+    # copies of ReluGrad's select of relu's mask (gt).
+    assert sum(ops_of(g).count("gt") for g in kernels) == 1
+
+
+def test_row_reduction_read_through_a_concatenate_is_not_merged():
+    # out[i] = sum_j concat(r, -r)[j] * z[i, j] with r = rowsum(x): r is read
+    # at every j for every i. Merged into out's loop over rows, r would be
+    # summed again per read (quadratic); it keeps its own kernel.
+    n, k = 24, 9
+    fn = Function()
+    b = Builder(fn)
+    x = b.param(f32(n, k), "x")
+    z = b.param(f32(n, 2 * n), "z")
+    r = b.emit("reduce", [x], kind="sum", axes=(1,))
+    c = b.emit("concatenate", [r, b.emit("neg", [r])], axis=0)
+    bc = b.emit("broadcast", [c], shape=(n, 2 * n), dims=(1,))
+    b.result(b.emit("reduce", [b.emit("mul", [bc, z])], kind="sum", axes=(1,)), "out")
+    b.result(r, "r")
+    opt, kernels, stats, cf = compiled_vs_interpreter(fn, rtol=1e-4, atol=1e-4)
+    assert stats["merged_reductions"] == 0
+    assert outputs(opt, kernels) == [["reduce"], ["reduce"]]
+    assert ops_of(kernels[0]) == ["reduce"]
+    assert {"neg", "concatenate", "broadcast", "mul"} <= set(ops_of(kernels[1]))
+    # The negation (one op on a load) is computed again per read; nothing else is.
+    reads = most_reads(opt, kernels)
+    assert reads.pop((1, "neg", "1")) == n and set(reads.values()) == {1}
+
+
+def test_cheap_producer_under_an_im2col_stays_fused():
+    # relu(x) read 25 times by a 5x5 im2col: one op on one load, computed
+    # again per read instead of a pass over memory of its own.
+    import tfcompile as tf
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [1, 6, 6, 2], name="x")
+        k = tf.placeholder(tf.float32, [5, 5, 2, 3], name="k")
+        y = tf.nn.conv2d(tf.nn.relu(x), k, [1, 1, 1, 1], "SAME")
+    fn = lowered([y], [x, k])
+    opt, kernels, stats, _ = compiled_vs_interpreter(fn, rtol=1e-4, atol=1e-5)
+    dot = next(i for i in opt.body if i.op == "dot")
+    im2col = next(g for g in kernels if dot.operands[0].producer in g)
+    assert "max" in ops_of(im2col) and stats["stored_for_reuse"] == 0
+
+
+def test_stored_value_feeding_a_dot_in_another_shape_is_stored_in_that_shape():
+    # t = tanh(exp(x)) is read by a reduction and, reshaped, by a matmul: too
+    # costly to clone, it is computed once, straight into the matmul operand's
+    # layout, and the reduction reads that buffer through a reshape (no copy).
+    fn = Function()
+    b = Builder(fn)
+    x = b.param(f32(2, 3, 4, 5), "x")
+    w = b.param(f32(5, 6), "w")
+    t = b.emit("tanh", [b.emit("exp", [x])])
+    b.result(b.emit("reduce", [t], kind="sum", axes=(0, 1, 2)), "colsum")
+    b.result(b.emit("dot", [b.emit("reshape", [t], shape=(24, 5)), w]), "y")
+    opt, kernels, stats, _ = compiled_vs_interpreter(fn, rtol=1e-4, atol=1e-5)
+    assert [ops_of(k) for k in kernels] == [
+        ["exp", "tanh", "reshape"], ["reshape", "reduce"], ["dot"]]
+
+
+def _reads_of(fn, name):
+    """The fusion pass's count of the most reads of one element of %name."""
+    from tfcompile.ir.passes import fusion
+    fz = fusion._Fuser(fn)
+    for ins in reversed(fn.body):
+        fz.visit(ins)
+    return next(t for v, t in fz.times.items() if v.name == name)
+
+
+@pytest.mark.parametrize("k,s", [(2, 2), (3, 2), (3, 1), (5, 1)])
+def test_read_count_bounds_the_oracle(k, s):
+    # A pooling window (k taps, stride s) over neg(x), summed: the pass's count
+    # is never below the brute-force count, and is exact when windows don't
+    # overlap.
+    n = 9
+    fn = Function()
+    b = Builder(fn)
+    x = b.param(f32(n, 4), "x")
+    y = b.emit("neg", [x])
+    count = (n - k) // s + 1
+    acc = None
+    for t in range(k):
+        sl = b.emit("slice", [y], start=(t, 0), limit=(t + (count - 1) * s + 1, 4), stride=(s, 1))
+        acc = sl if acc is None else b.emit("add", [acc, sl])
+    b.result(b.emit("mul", [acc, acc]))
+    opt, kernels, _, _ = compiled_vs_interpreter(fn)
+    assert len(kernels) == 1
+    neg = next(i.result for i in kernels[0] if i.op == "neg")
+    truth = _count_bits(kernel_needs(kernels[0], group_outputs(opt, kernels)[0])[neg])
+    got = _reads_of(fn, y.name)
+    assert got >= truth
+    if s >= k:
+        assert got == truth == 1
 
 
 # -- the MNIST MLP training step ---------------------------------------------------------------

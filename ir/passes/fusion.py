@@ -25,16 +25,22 @@ kernel's root down to it and counts the most times one of its elements is
 read (a broadcast's copies, the 25 overlapping taps of a 5x5 im2col, a
 gather's indices, a value concatenated twice). A producer read more than
 once per element joins only when it is cheap to compute again (a load or
-two and one op, like a convert or a negation): anything costlier with what
-would fuse under it (a 2x2 max pool of relu(conv + bias) is 11 ops; a
-transcendental, rng) is a root, computed once per element and stored.
+two and one op, like a convert or a negation). An expensive one, counting
+what would fuse under it (a 2x2 max pool of relu(conv + bias) is 11 ops; a
+transcendental; rng), is a root, computed once per element and stored; one
+in between (two or three ops) is a root when the work repeated is more
+than a kernel of its own would cost. Index maps always join: the ops they
+read decide for themselves.
 
 A value must be a root when it is a function result, a dot operand, a
 reduction read more than once per element, or has no consumer. A producer
 used by several kernels is cloned into each of them when that is cheap
 (its per-element cost with what fuses under it, times the extra copies,
-within DUP_BUDGET), otherwise it is a root stored once. Constants are in no
-kernel: the codegen reads them where they are used.
+within DUP_BUDGET), otherwise it is a root stored once. A value stored for
+either reason whose consumers include a reshape that would be a kernel of
+its own (a dot operand in another shape) is computed straight into that
+reshape's buffer, and its other consumers read it through a reshape back.
+Constants are in no kernel: the codegen reads them where they are used.
 
 `run(fn)` returns statistics with the schedule under "groups" (lists of the
 function's instructions, in run order) and each kernel's kind under "kinds".
@@ -90,6 +96,8 @@ class _Fuser:
         self.times = {}       # Value -> most evaluations of one element in its kernel
         self.costs = {}       # Value -> per-element cost with what would fuse under it
         self.clones = {}      # Instr -> clones to place before it in the body
+        self.after = {}       # Instr -> instructions moved or added right after it
+        self.moved = set()    # instructions in `after` lists, out of their old place
         self.duplicated = 0
         self.stored = 0       # producers made roots because they'd be read repeatedly
 
@@ -129,13 +137,13 @@ class _Fuser:
         if (worst > 1 and reuse.OP_COST.get(ins.op, reuse.DEFAULT_COST) > 0
                 and reuse.too_costly_to_repeat(worst, self._cost(v), v.type.size)):
             self.stored += 1
-            return self.new_root(ins)
+            return self.store(ins, cons)
         if len(kernels) == 1:
             return self.join(ins, kernels[0], cons, reads[kernels[0]])
         # Consumers in several kernels: clone into each, or store once.
         if (ins.op == "rng" or len(kernels) > MAX_DUP_KERNELS
                 or self._cost(v) * (len(kernels) - 1) > DUP_BUDGET or self._from_dot(ins)):
-            return self.new_root(ins)
+            return self.store(ins, cons)
         for i, k in enumerate(kernels):
             mine = by_kernel[k]
             target = ins if i == 0 else self._clone(ins, mine)
@@ -190,6 +198,36 @@ class _Fuser:
             self.users.setdefault(o, []).append(new)
         self.clones.setdefault(ins, []).append(new)
         return new
+
+    def store(self, ins: Instr, cons):
+        """Makes `ins` computed once into a buffer. When a consumer is a reshape
+        that is a kernel of its own (a dot operand: a copy), `ins` is computed
+        into that kernel instead, and the other consumers read the reshape's
+        buffer through a reshape back: one kernel, no copy."""
+        copy = next((c for c in cons if c.op == "reshape"
+                     and self.kernel_of[c].members == [c] and c.result not in self.results), None)
+        if copy is None:
+            return self.new_root(ins)
+        v = ins.result
+        k = self.kernel_of[copy]
+        others = [c for c in cons if c is not copy]
+        backs = []
+        for dst in dict.fromkeys(self.kernel_of[c] for c in others):
+            mine = [c for c in others if self.kernel_of[c] is dst]
+            back = Instr("reshape", [copy.result], {"shape": v.type.shape}, v.type,
+                         self.namer.fresh())
+            for c in mine:
+                c.operands = [back.result if o is v else o for o in c.operands]
+            self.users.setdefault(copy.result, []).append(back)
+            self.users[back.result] = list(mine)
+            backs.append(back)
+            self.join(back, dst, mine, self._reads(back.result, mine))
+        self.users[v] = [copy]
+        self.join(ins, k, [copy], self._reads(v, [copy]))
+        # The copy moves up to right after `ins`, the reshapes back after it,
+        # before any consumer.
+        self.after[ins] = [copy] + backs
+        self.moved.add(copy)
 
     def new_root(self, ins: Instr):
         k = _Kernel(ins)
@@ -322,11 +360,14 @@ def run(fn: Function) -> dict:
     fz = _Fuser(fn)
     for ins in reversed(fn.body):
         fz.visit(ins)
-    if fz.clones:
+    if fz.clones or fz.after:
         body = []
         for ins in fn.body:
+            if ins in fz.moved:
+                continue
             body.extend(reversed(fz.clones.get(ins, ())))
             body.append(ins)
+            body.extend(fz.after.get(ins, ()))
         fn.body = body
     kernels = list(dict.fromkeys(fz.kernel_of[i] for i in reversed(fn.body)
                                  if i in fz.kernel_of))
