@@ -206,8 +206,8 @@ class _Fuser:
         buffer through a reshape back: one kernel, no copy."""
         copy = next((c for c in cons if c.op == "reshape"
                      and self.kernel_of[c].members == [c] and c.result not in self.results), None)
-        if copy is None:
-            return self.new_root(ins)
+        if copy is None or self._from_dot(ins):
+            return self.new_root(ins)           # (a dot's epilogue stores it at no cost)
         v = ins.result
         k = self.kernel_of[copy]
         others = [c for c in cons if c is not copy]

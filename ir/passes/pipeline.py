@@ -46,7 +46,8 @@ SIMPLIFICATION = [
          "drop what no result needs (folded inputs, replaced values)"),
 ]
 FUSION = Pass("fusion", fusion.run,
-              "group into kernels, each one loop nest: values inside a kernel never touch memory")
+              "group into kernels, each one loop nest: values inside a kernel never touch "
+              "memory, and none costly is computed again for each of several reads")
 PASSES = SIMPLIFICATION + [FUSION]
 MAX_ROUNDS = 4
 # The statistic of each pass that says it changed something.

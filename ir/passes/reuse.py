@@ -12,10 +12,12 @@ questions of a producer before putting it into its consumers' kernel:
              the indices that may pick it, a concatenate listing the value
              twice counts each; transpose, reshape, reverse, pad and one
              slice read an element at most once. Several strided slices of
-             one value (a pooling window) add up unless their index sets
-             are disjoint (a 2x2 stride-2 pool reads each element once, a
-             5x5 im2col window 25 times). Consumers that read at the same
-             index as one another (elementwise ops) share one evaluation.
+             one value (the taps of a pooling window) add up unless their
+             index sets are disjoint: a 2x2 stride-2 pool reads each element
+             once, a 3x3 stride-1 pool up to 9 times; the unfold that builds
+             a 5x5 im2col (broadcast, pad, strided slice) 25 times.
+             Consumers that read at the same index as one another
+             (elementwise ops) share one evaluation.
 
   cost       the work of one element of the producer, counting what would
              fuse under it (elementwise and movement ops; a reduction, dot,
@@ -171,9 +173,6 @@ def _reads_per_element(ins: Instr, slot: int) -> float:
         return m / n
     if ins.op in ("broadcast", "pad", "concatenate", "gather"):
         return min(1.0, m / n)
-    if ins.op == "dot":
-        a = ins.operands[0]
-        return a.shape[-2] if ins.attrs.get("transpose_a") else a.shape[-1]
     return 1.0
 
 
@@ -206,7 +205,7 @@ def subtree_cost(v: Value, is_load) -> float:
         if not t:
             continue
         total += t * OP_COST.get(ins.op, DEFAULT_COST)
-        if ins.op in REDUCTIONS or ins.op == "dot":
+        if ins.op in REDUCTIONS:
             total += t * _reads_per_element(ins, 0)       # one combine per element read
         for slot, o in enumerate(ins.operands):
             # An elementwise op reading one value twice evaluates it once.
