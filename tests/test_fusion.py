@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from tfcompile.ir.compiler import compile_function
-from tfcompile.ir.core import Builder, Function, TensorType
+from tfcompile.ir.core import (BINARY_OPS, COMPARE_OPS, UNARY_OPS, Builder, Function,
+                                 TensorType)
 from tfcompile.ir.interpreter import evaluate, run_function
 from tfcompile.ir.passes.buffers import group_outputs
 from tfcompile.ir.passes.pipeline import optimize
@@ -303,8 +304,8 @@ def test_values_returned_are_stored_even_when_fused_elsewhere():
 
 MOVEMENT_OPS = {"broadcast", "reshape", "transpose", "slice", "reverse", "pad", "concatenate",
                 "iota", "gather"}
-ARITHMETIC_OPS = {"add", "sub", "mul", "div", "max", "min", "neg", "exp", "log", "tanh", "select",
-                  "eq", "ne", "lt", "le", "gt", "ge", "and", "or", "not", "convert"}
+# Ops that read their operands at their own index: they compute, the others move.
+ARITHMETIC_OPS = set(UNARY_OPS + BINARY_OPS + COMPARE_OPS + ("select", "convert"))
 
 
 def _element_sources(ins, slot):
