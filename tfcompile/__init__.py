@@ -85,6 +85,7 @@ GRAPH_DEF_VERSION = 134
 sub = subtract
 mul = multiply
 neg = negative
+log_sigmoid = nn.log_sigmoid
 
 
 def get_seed(op_seed):

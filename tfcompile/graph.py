@@ -170,7 +170,7 @@ class Tensor:
                         f"enabled. To iterate over this tensor ({self.name}) use "
                         "tf.map_fn or tf.unstack.")
 
-    def __array__(self, *args, **kwargs):
+    def __array__(self, dtype=None, copy=None):
         raise NotImplementedError(f"Cannot convert a symbolic Tensor ({self.name}) to a "
                                   "numpy array.")
 

@@ -33,6 +33,8 @@ def build(tf):
         "realdiv", "truncatediv", "truncatemod", "scalar_mul", "log_sigmoid", "cumsum",
         "confusion_matrix", "bincount", "segment_sum", "unsorted_segment_sum"))
     tf.math.mod = g["mod"]
+    for k in ("softsign", "zero_fraction", "top_k", "in_top_k", "l2_normalize"):
+        setattr(tf.math, k, getattr(tf.nn, k))
     tf.math.softplus = tf.nn.softplus
     tf.math.log_softmax = tf.nn.log_softmax
     tf.math.softmax = tf.nn.softmax

@@ -21,6 +21,9 @@ from .ops.pool_ops import avg_pool, max_pool
 from .ops.sort_ops import top_k
 avg_pool2d, max_pool2d = avg_pool, max_pool
 from .ops.math_ops import NUMERIC, sigmoid, tanh
+from .nn_more import (conv1d, crelu, local_response_normalization, log_sigmoid, lrn,
+                      normalize_moments, separable_conv2d, sufficient_statistics, swish,
+                      weighted_moments, zero_fraction)
 
 
 def relu(features, name=None):
@@ -39,4 +42,7 @@ __all__ = ["avg_pool", "avg_pool2d", "conv2d", "conv2d_backprop_filter",
            "sigmoid_cross_entropy_with_logits", "softmax",
            "softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2",
            "softplus", "softsign", "sparse_softmax_cross_entropy_with_logits", "tanh",
-           "weighted_cross_entropy_with_logits", "xw_plus_b"]
+           "weighted_cross_entropy_with_logits", "xw_plus_b", "conv1d", "crelu",
+           "local_response_normalization", "log_sigmoid", "lrn", "normalize_moments",
+           "separable_conv2d", "sufficient_statistics", "swish", "weighted_moments",
+           "zero_fraction"]

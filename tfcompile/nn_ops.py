@@ -473,12 +473,12 @@ def _lower_l2_loss(ctx, op, inputs):
 def in_top_k(predictions, targets, k, name=None):
     """Whether each target's prediction is among the k largest of its row (ties
     count in its favour; a row with a non-finite prediction gives False)."""
-    with name_scope(name, "in_top_k"):
+    with name_scope(name, "in_top_k"), name_scope(name, "InTopKV2") as op_scope:
         p = convert_to_tensor(predictions, name="predictions")
         t = convert_to_tensor(targets, name="targets")
         _check_dtype("InTopKV2", p, (_dt.float32,), "predictions")
         _check_dtype("InTopKV2", t, (_dt.int32, _dt.int64), "targets")
-        kt = convert_to_tensor(k, dtype=t.dtype, name="k")
+        kt = convert_to_tensor(k, dtype=t.dtype, name="k")  # in the op's own scope
         if p.shape.ndims not in (None, 2):
             raise ValueError(f"Shape must be rank 2 but is rank {p.shape.ndims} for "
                              f"'InTopKV2' with input shapes: {p.shape}, {t.shape}, [].")
@@ -489,7 +489,7 @@ def in_top_k(predictions, targets, k, name=None):
         if batch is None and t.shape.ndims == 1:
             batch = t.shape[0].value
         return make_tensor("InTopKV2", [p, t, kt], _dt.bool, [batch], {"T": t.dtype},
-                           name=name, default_name="InTopKV2")
+                           name=op_scope)
 
 
 @lowering("InTopKV2", "InTopK")

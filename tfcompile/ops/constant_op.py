@@ -171,6 +171,7 @@ def is_tensor(x):
 
 @lowering("Const")
 def _lower_const(ctx, op, inputs):
+    _dt.compilable(op.outputs[0].dtype, f"Const {op.name!r}")  # int16 etc.: a clear error
     return [ctx.b.constant(op.attrs["value"])]
 
 

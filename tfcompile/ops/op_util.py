@@ -66,8 +66,9 @@ _FOLD_BINARY = {
 _FOLD_LIMIT = 1 << 16
 
 
-def constant_value(t):
-    """tf.get_static_value: the value of `t` if known at graph-build time, else None."""
+def constant_value(t, _fold_arithmetic=True):
+    """The value of `t` if known at graph-build time, else None: what TF's shape
+    inference evaluates (small constant subgraphs, arithmetic on shapes included)."""
     if not isinstance(t, Tensor):
         return np.asarray(t)
     op = t.op
@@ -86,14 +87,14 @@ def constant_value(t):
         r = op.inputs[0].shape.ndims
         return None if r is None else np.array(r, dtype=np.int32)
     if typ in ("Identity", "StopGradient"):
-        return constant_value(op.inputs[0])
+        return constant_value(op.inputs[0], _fold_arithmetic)
     n = t.shape.num_elements()
     if n is None or n > _FOLD_LIMIT:  # static values are for shapes and axes: small
         return None
     vals = None
-    if typ in ("Pack", "ConcatV2", "Cast", "Range", "Fill", "StridedSlice", "Neg",
-               "Prod", "Sum") or typ in _FOLD_BINARY:
-        vals = [constant_value(i) for i in op.inputs]
+    if typ in ("Pack", "ConcatV2", "Cast", "Range", "Fill") or _fold_arithmetic and (
+            typ in ("StridedSlice", "Neg", "Prod", "Sum") or typ in _FOLD_BINARY):
+        vals = [constant_value(i, _fold_arithmetic) for i in op.inputs]
         if any(v is None for v in vals):
             return None
     else:
@@ -136,7 +137,10 @@ def _fold(op, t, vals):
         return np.asarray(_FOLD_BINARY[typ](vals[0], vals[1]), dtype=np_dt)
 
 
-get_static_value = constant_value
+def get_static_value(tensor, partial=False):
+    """tf.get_static_value: as TF's constant_value, which folds only shape queries,
+    Cast, Pack, Concat, Range and Fill (not arithmetic) on top of constants."""
+    return constant_value(tensor, _fold_arithmetic=False)
 
 
 def shape_from_tensor(t):
