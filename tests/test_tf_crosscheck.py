@@ -1619,3 +1619,161 @@ def test_graph_def_same_as_tensorflow(prog):
     assert all(list(n.input) == [t.name if t.value_index else t.op.name for t in op.inputs] +
                ["^" + c.name for c in op.control_inputs]
                for n, op in zip(nodes, g.get_operations()))
+
+
+# ---------------------------------------------------------------- more of the API
+
+A3 = RNG.standard_normal((2, 3, 4)).astype(np.float32)
+LENS = np.array([0, 2, 4, 5], np.int32)
+
+
+def prog_composites(tf):
+    x = tf.placeholder(tf.float32, [None, 3], name="x")
+    a = tf.placeholder(tf.float32, [2, 3, 4], name="a")
+    lens = tf.placeholder(tf.int32, [None], name="lens")
+    return {
+        "seqmask": tf.sequence_mask(lens, 5), "seqmask_float": tf.sequence_mask(lens, 4, dtype=tf.float32),
+        "seqmask_const": tf.sequence_mask([1, 3, 2]), "seqmask_2d": tf.sequence_mask([[1, 2], [0, 3]], 3),
+        "tensordot1": tf.tensordot(a, tf.ones([4, 5]), 1),
+        "tensordot_axes": tf.tensordot(a, tf.ones([3, 2]), [[1], [0]]),
+        "tensordot2": tf.tensordot(a, tf.ones([3, 4, 2]), [[1, 2], [0, 1]]),
+        "tensordot_outer": tf.tensordot(tf.ones([2]), tf.ones([3]), 0),
+        "tensordot_partial": tf.tensordot(x, tf.ones([3, 2]), 1),
+        "std": tf.math.reduce_std(x, 0), "variance": tf.math.reduce_variance(x),
+        "variance_keep": tf.math.reduce_variance(x, 1, keepdims=True),
+        "tan": tf.tan(x), "sinh": tf.sinh(x), "cosh": tf.cosh(x), "asinh": tf.asinh(x),
+        "acosh": tf.acosh(tf.abs(x) + 1), "atanh": tf.atanh(x * 0.3),
+        "print": tf.Print(x, [x], "x is"),
+        "grad_tan": tf.gradients(tf.reduce_sum(tf.tan(x)), x)[0],
+        # values only (names below): TF 1.15's LinSpace op (TF 2 composes slices),
+        # map_fn unrolled here (TF: a while loop over a TensorArray)
+        "linspace": tf.linspace(0.0, 1.0, 5), "lin_space": tf.lin_space(-1.0, 2.0, 4),
+        "map": tf.map_fn(lambda r: r * 2, a),
+        "map_tuple": tf.map_fn(lambda t: t[0] + t[1], (a, a), dtype=tf.float32),
+    }, {x: X, a: A3, lens: LENS}
+
+
+def test_composites_same_as_tensorflow():
+    # grad_tan: TF has a Tan op with its own gradient (`Tan_grad/mul`); ours is
+    # sin / cos, whose gradient sums two paths (`AddN`): the value is compared.
+    extra = {"linspace", "lin_space", "map", "map_tuple", "grad_tan"}
+    TF2_NAMES_DIFFER.update(extra)
+    try:
+        test_same_as_tensorflow(prog_composites, 1)
+    finally:
+        TF2_NAMES_DIFFER.difference_update(extra)
+
+
+def _ema_step(tf, loss, W, b, gs):
+    step = tf.train.GradientDescentOptimizer(0.5).minimize(loss, global_step=gs)
+    ema = tf.train.ExponentialMovingAverage(0.9, num_updates=gs)
+    with tf.control_dependencies([step]):
+        update = ema.apply([W, b])
+    # the fetched averages see the update made in the same run, as TF's reads of
+    # a reference variable (they alias its buffer)
+    return update, {"avg_W": ema.average(W), "avg_b": ema.average(b),
+                    "names": tf.constant(len(ema.average_name(b)) +
+                                         len(sorted(ema.variables_to_restore())))}
+
+
+def _assign_moving_average(tf, loss, W, b, gs):
+    step = tf.train.GradientDescentOptimizer(0.5).minimize(loss, global_step=gs)
+    from tensorflow.python.training import moving_averages as tf_moving_averages
+    assign = getattr(tf.train, "assign_moving_average", None) or \
+        tf_moving_averages.assign_moving_average
+    avg = tf.Variable(tf.zeros([3]), trainable=False, name="avg")
+    raw = tf.Variable(tf.zeros([3]), trainable=False, name="raw")
+    with tf.control_dependencies([step]):
+        debiased = assign(avg, b, 0.8)
+        plain = assign(raw, b, 0.8, zero_debias=False)
+    return tf.group(debiased, plain), {"debiased": debiased, "plain": plain}
+
+
+def test_moving_averages_same_as_tensorflow():
+    test_same_as_tensorflow(_train_prog(_ema_step), 3)
+    test_same_as_tensorflow(_train_prog(_assign_moving_average), 3)
+
+
+def test_layers_follow_tf_1_15():
+    """tf.layers is Keras 3 in TF 2's compat.v1, so TF 1.15's names are written
+    out here (from TF 1.15's layers: `dense/kernel`, `dense_1/Relu`, Tensordot
+    for rank > 2, `batch_normalization/FusedBatchNormV3` on 4-D input) and the
+    values are checked against the TF ops the layers are made of."""
+    tf = tfcompile
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None, 3], name="x")
+        img = tf.placeholder(tf.float32, [None, 7, 7, 3], name="img")
+        seq = tf.placeholder(tf.float32, [None, 4, 3], name="seq")
+        init = tf.constant_initializer(0.1)
+        outs = [
+            tf.layers.dense(x, 4, kernel_initializer=init),
+            tf.layers.dense(x, 4, activation=tf.nn.relu, kernel_initializer=init),
+            tf.layers.dense(x, 2, name="fc", use_bias=False, kernel_initializer=init),
+            tf.layers.dense(seq, 2, kernel_initializer=init),
+            tf.layers.conv2d(img, 4, 3, kernel_initializer=init),
+            tf.layers.conv2d(img, 4, [3, 3], padding="same", activation=tf.nn.relu,
+                             kernel_initializer=init),
+            tf.layers.max_pooling2d(img, 2, 2), tf.layers.average_pooling2d(img, 2, 2),
+            tf.layers.flatten(img), tf.layers.dropout(x, 0.5),
+            tf.layers.batch_normalization(x), tf.layers.batch_normalization(x, training=True),
+            tf.layers.batch_normalization(img, training=True),
+            tf.layers.batch_normalization(img, momentum=0.9),
+        ]
+        assert [_meta(o) for o in outs] == [
+            ("dense/BiasAdd:0", [None, 4], "float32"), ("dense_1/Relu:0", [None, 4], "float32"),
+            ("fc/MatMul:0", [None, 2], "float32"), ("dense_2/BiasAdd:0", [None, 4, 2], "float32"),
+            ("conv2d/BiasAdd:0", [None, 5, 5, 4], "float32"),
+            ("conv2d_1/Relu:0", [None, 7, 7, 4], "float32"),
+            ("max_pooling2d/MaxPool:0", [None, 3, 3, 3], "float32"),
+            ("average_pooling2d/AvgPool:0", [None, 3, 3, 3], "float32"),
+            ("flatten/Reshape:0", [None, 147], "float32"), ("dropout/Identity:0", [None, 3], "float32"),
+            ("batch_normalization/batchnorm/add_1:0", [None, 3], "float32"),
+            ("batch_normalization_1/batchnorm/add_1:0", [None, 3], "float32"),
+            ("batch_normalization_2/FusedBatchNormV3:0", [None, 7, 7, 3], "float32"),
+            ("batch_normalization_3/FusedBatchNormV3:0", [None, 7, 7, 3], "float32")]
+        names = [(v.name, v in tf.trainable_variables()) for v in tf.global_variables()]
+        assert names[:7] == [("dense/kernel:0", True), ("dense/bias:0", True),
+                             ("dense_1/kernel:0", True), ("dense_1/bias:0", True),
+                             ("fc/kernel:0", True), ("dense_2/kernel:0", True),
+                             ("dense_2/bias:0", True)]
+        assert names[11:15] == [("batch_normalization/gamma:0", True),
+                                ("batch_normalization/beta:0", True),
+                                ("batch_normalization/moving_mean:0", False),
+                                ("batch_normalization/moving_variance:0", False)]
+        updates = tf.get_collection(tf.GraphKeys.UPDATE_OPS)
+        assert [u.name for u in updates] == [
+            "batch_normalization_1/AssignMovingAvg:0", "batch_normalization_1/AssignMovingAvg_1:0",
+            "batch_normalization_2/AssignMovingAvg:0", "batch_normalization_2/AssignMovingAvg_1:0"]
+        feeds = {x: X, img: IMG[:, :, :, :3].repeat(2, 1).repeat(2, 2)[:, :7, :7],
+                 seq: np.stack([X] * 4, 1)}
+        with tf.Session() as s:
+            s.run(tf.global_variables_initializer())
+            ours = s.run(outs + [updates], feeds)
+    # the same computations with TF's ops
+    tg = v1.Graph()
+    with tg.as_default():
+        tx, timg = v1.constant(feeds[x]), v1.constant(feeds[img])
+        k = v1.fill([3, 4], 0.1)
+        ref = [v1.matmul(tx, k), v1.nn.relu(v1.matmul(tx, k)),
+               v1.matmul(tx, v1.fill([3, 2], 0.1)),
+               v1.tensordot(v1.constant(feeds[seq]), v1.fill([3, 2], 0.1), 1),
+               v1.nn.conv2d(timg, v1.fill([3, 3, 3, 4], 0.1), [1, 1, 1, 1], "VALID"),
+               v1.nn.relu(v1.nn.conv2d(timg, v1.fill([3, 3, 3, 4], 0.1), [1, 1, 1, 1], "SAME")),
+               v1.nn.max_pool(timg, [1, 2, 2, 1], [1, 2, 2, 1], "VALID"),
+               v1.nn.avg_pool(timg, [1, 2, 2, 1], [1, 2, 2, 1], "VALID"),
+               v1.reshape(timg, [2, -1]), tx,
+               v1.nn.batch_normalization(tx, 0.0, 1.0, 0.0, 1.0, 1e-3)]
+        mean, var = v1.nn.moments(tx, [0])
+        ref.append(v1.nn.batch_normalization(tx, mean, var, 0.0, 1.0, 1e-3))
+        y, bmean, bvar = v1.nn.fused_batch_norm(timg, v1.ones([3]), v1.zeros([3]), epsilon=1e-3)
+        ref.append(y)
+        ref.append(v1.nn.fused_batch_norm(timg, v1.ones([3]), v1.zeros([3]), v1.zeros([3]),
+                                          v1.ones([3]), epsilon=1e-3, is_training=False)[0])
+        ref.append([0.01 * mean, 0.99 + 0.01 * var, 0.01 * bmean, 0.99 + 0.01 * bvar])
+        with v1.Session() as s:
+            theirs = s.run(ref)
+    for i, (a, b) in enumerate(zip(ours[:-1], theirs[:-1])):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5, err_msg=str(i))
+    for a, b in zip(ours[-1], theirs[-1]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

@@ -36,6 +36,8 @@ from .ops.sort_ops import argsort, cumprod, cumsum, random_shuffle, sort
 from .ops.clip_ops import (clip_by_global_norm, clip_by_norm, clip_by_value, global_norm,
                            reduce_logsumexp)
 from .ops.einsum_ops import einsum
+from .ops.composite_ops import (Print, acosh, asinh, atanh, cosh, lin_space, linspace,
+                                map_fn, sequence_mask, sinh, tan, tensordot)
 from .ops.linalg_ops import (cholesky, diag, diag_part, eye, linalg, matrix_band_part,
                              matrix_determinant, matrix_diag, matrix_diag_part,
                              matrix_inverse, matrix_set_diag, matrix_solve,

@@ -382,8 +382,10 @@ class Graph:
         control = self._current_control_inputs(inputs)
         with self._lock:
             op = Operation(self, op_type, name, inputs, attrs or {}, output_specs, control)
-            for frame in self._control_stack:
+            for frame in reversed(self._control_stack):
                 frame.created.add(op)
+                if frame.ops is None:  # control_dependencies(None) hides the outer blocks
+                    break
             self._ops.append(op)
             self._ops_by_name[name] = op
             self._version += 1

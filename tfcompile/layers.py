@@ -342,3 +342,4 @@ def dropout(inputs, rate=0.5, noise_shape=None, seed=None, training=False, name=
 # The convolution and pooling layers live in conv_layers.py.
 from .conv_layers import (AveragePooling2D, Conv2D, MaxPooling2D,  # noqa: E402
                           average_pooling2d, conv2d, max_pooling2d)
+from .norm_layers import BatchNormalization, batch_normalization  # noqa: E402

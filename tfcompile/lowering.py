@@ -80,6 +80,7 @@ class LoweringContext:
         self.var_shapes = {}      # var op -> concrete shape of the stored value
         self.rng_params = {}
         self.frozen = {}          # var op -> ndarray lowered as a constant (AOT export)
+        self.writes_now = []      # var ops the op being lowered writes
         self._seed_source = seed_source
 
     # ---- errors
@@ -122,6 +123,7 @@ class LoweringContext:
         if var_op not in self.var_written:
             self.var_written.append(var_op)
         self.var_current[var_op] = value
+        self.writes_now.append(var_op)
 
     def rng_counter(self, op):
         if op not in self.rng_params:
@@ -237,8 +239,19 @@ def lower(graph, fetch_tensors, target_ops, feeds, var_shapes, seed_source, froz
         if t.op in ops or t in fetch_tensors or any(t in o.inputs for o in ops):
             feed_vals[t] = ctx.add_param("feed", t, feeds[t], t.name)
     values = {}
+    # var ops written by each op or the ops it (transitively) depends on: a read
+    # of a reference variable aliases its buffer in TF, so an op ordered after a
+    # write sees the written value through `var/read`
+    after_writes = {}
     for op in order:
         ctx.op = op
+        deps = _EMPTY
+        for t in op.inputs:
+            if t not in fed and t.op in after_writes:
+                deps = deps | after_writes[t.op]
+        for c in op.control_inputs:
+            if c in after_writes:
+                deps = deps | after_writes[c]
         if op.type == "VariableV2":
             continue
         if op.type == "Placeholder":
@@ -259,9 +272,14 @@ def lower(graph, fetch_tensors, target_ops, feeds, var_shapes, seed_source, froz
             elif t.op.type == "VariableV2":
                 ins.append(ctx.read_variable(t.op) if op.type not in (
                     "Assign", "IsVariableInitialized") else None)
+            elif deps and _is_ref_read(t) and t.op.inputs[0].op in deps:
+                ins.append(ctx.var_current[t.op.inputs[0].op])
             else:
                 ins.append(values[t])
+        ctx.writes_now = []
         outs = fn_lower(ctx, op, ins)
+        if deps or ctx.writes_now:
+            after_writes[op] = deps | frozenset(ctx.writes_now) if ctx.writes_now else deps
         if len(outs) != len(op.outputs):
             raise RuntimeError(f"lowering of {op.type} gave {len(outs)} values for "
                                f"{len(op.outputs)} outputs")
@@ -297,6 +315,9 @@ def lower(graph, fetch_tensors, target_ops, feeds, var_shapes, seed_source, froz
         ctx.b.result(ctx.var_current[var_op], var_op.name, alias_param=alias)
         results.append(("var", var_op))
     return Lowered(fn, ctx.params, results, list(ctx.var_written))
+
+
+_EMPTY = frozenset()
 
 
 def _is_ref_read(t):

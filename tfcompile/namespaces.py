@@ -35,6 +35,13 @@ def build(tf):
     tf.math.mod = g["mod"]
     for k in ("softsign", "zero_fraction", "top_k", "in_top_k", "l2_normalize"):
         setattr(tf.math, k, getattr(tf.nn, k))
+    from .ops import composite_ops as _c
+    for k in ("tan", "sinh", "cosh", "asinh", "acosh", "atanh", "reduce_std",
+              "reduce_variance"):
+        setattr(tf.math, k, getattr(_c, k))
+    tf.math.divide_no_nan = g["div_no_nan"]
+    tf.linalg.tensordot = tf.tensordot
+    tf.linalg.matmul = tf.matmul
     tf.math.softplus = tf.nn.softplus
     tf.math.log_softmax = tf.nn.log_softmax
     tf.math.softmax = tf.nn.softmax

@@ -93,7 +93,8 @@ def constant_value(t, _fold_arithmetic=True):
         return None
     vals = None
     if typ in ("Pack", "ConcatV2", "Cast", "Range", "Fill") or _fold_arithmetic and (
-            typ in ("StridedSlice", "Neg", "Prod", "Sum") or typ in _FOLD_BINARY):
+            typ in ("StridedSlice", "Neg", "Prod", "Sum", "Max", "Min") or
+            typ in _FOLD_BINARY):
         vals = [constant_value(i, _fold_arithmetic) for i in op.inputs]
         if any(v is None for v in vals):
             return None
@@ -120,8 +121,8 @@ def _fold(op, t, vals):
         return np.full([int(d) for d in vals[0]], vals[1], dtype=np_dt)
     if typ == "Neg":
         return np.negative(vals[0])
-    if typ in ("Prod", "Sum"):
-        f = np.prod if typ == "Prod" else np.sum
+    if typ in ("Prod", "Sum", "Max", "Min"):
+        f = {"Prod": np.prod, "Sum": np.sum, "Max": np.max, "Min": np.min}[typ]
         axes = tuple(int(a) for a in np.reshape(vals[1], [-1]))
         return np.asarray(f(vals[0], axis=axes, keepdims=op.attrs.get("keep_dims", False)),
                           dtype=np_dt)

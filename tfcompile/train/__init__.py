@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .learning_rate import (cosine_decay, exponential_decay, inverse_time_decay,
                             natural_exp_decay, piecewise_constant, polynomial_decay)
+from .moving_averages import ExponentialMovingAverage, assign_moving_average
 from .optimizer import Optimizer
 from .optimizers import (AdadeltaOptimizer, AdagradOptimizer, AdamOptimizer,
                          GradientDescentOptimizer, MomentumOptimizer, RMSPropOptimizer)
