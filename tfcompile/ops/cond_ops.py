@@ -2,7 +2,8 @@
 both are computed; the predicate picks each output. Exact for branches without
 side effects, which is what is allowed: a branch that updates a variable is
 refused at graph-build time with a clear error, instead of running the update
-unconditionally."""
+unconditionally. tf.while_loop is unrolled while the graph is built, when its
+condition can be computed then."""
 from __future__ import annotations
 
 from .. import dtypes as _dt
@@ -60,8 +61,10 @@ def _build_branch(fn, g, what):
 
 def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, fn2=None):
     """tf.cond(pred, true_fn, false_fn): outputs named like TF's (`cond/Merge:0`)."""
-    true_fn = true_fn or fn1
-    false_fn = false_fn or fn2
+    true_fn = fn1 if true_fn is None else true_fn
+    false_fn = fn2 if false_fn is None else false_fn
+    if isinstance(pred, bool):
+        raise TypeError("pred must not be a Python bool")
     if not callable(true_fn):
         raise TypeError("true_fn must be callable.")
     if not callable(false_fn):
@@ -90,11 +93,7 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, f
             if t.dtype != f.dtype:
                 raise ValueError(f"Outputs of true_fn and false_fn must have the same type: "
                                  f"{t.dtype.name}, {f.dtype.name}")
-            shape = t.shape if t.shape == f.shape else (
-                t.shape.merge_with(f.shape) if t.shape.is_compatible_with(f.shape) else None)
-            if shape is None:
-                from ..tensor_shape import TensorShape
-                shape = TensorShape(None)
+            shape = _most_specific_compatible_shape(t.shape, f.shape)
             merged.append(make_tensor("Merge", [f, t, pred], t.dtype, shape,
                                       {"T": t.dtype, "N": 2}, name="Merge"))
     if not isinstance(t_out, (list, tuple, dict)):
@@ -102,6 +101,14 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, f
     if strict is False and isinstance(t_out, (list, tuple)) and len(t_out) == 1:
         return merged[0]
     return _pack_like(t_out, merged)
+
+
+def _most_specific_compatible_shape(a, b):
+    """The shape both branches' shapes fit: known where they agree (TF's rule)."""
+    from ..tensor_shape import TensorShape
+    if a.ndims is None or b.ndims is None or a.ndims != b.ndims:
+        return TensorShape(None)
+    return TensorShape([x if x == y else None for x, y in zip(a.as_list(), b.as_list())])
 
 
 @lowering("Merge")
@@ -137,10 +144,72 @@ def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"
         return fn()
 
 
-def while_loop(cond, body, loop_vars, *args, **kwargs):
-    raise NotImplementedError(
-        "tf.while_loop isn't supported yet: the compiler's IR has no loop op. Unroll the "
-        "loop in Python when its trip count is known.")
+_MAX_UNROLL = 10000
+
+
+def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations=10,
+               back_prop=True, swap_memory=False, name=None, maximum_iterations=None,
+               return_same_structure=False):
+    """tf.while_loop, unrolled while the graph is built: the compiler has no loop
+    op, so the condition must be computable then (a counter against a bound, say)
+    while the other loop variables may depend on feeds. The results are named
+    `while/Exit`, `while/Exit_1`, ... as TF's; the body's ops are repeated."""
+    from .op_util import constant_value
+    if not callable(cond) or not callable(body):
+        raise TypeError("cond and body must be callable.")
+    single = not isinstance(loop_vars, (list, tuple))
+    if not single and not loop_vars:
+        raise ValueError("No loop variables provided")
+    with name_scope(name, "while", _flatten(loop_vars)):
+        state = loop_vars
+        flat = [convert_to_tensor(v) for v in _flatten(state)]
+        state = _pack_like(state, flat) if not single else flat[0]
+        limit = None
+        if maximum_iterations is not None:
+            limit = constant_value(convert_to_tensor(maximum_iterations))
+            if limit is None:
+                raise NotImplementedError("tf.while_loop: maximum_iterations must be known "
+                                          "when the graph is built (the loop is unrolled)")
+            limit = int(limit)
+        steps = 0
+        while limit is None or steps < limit:
+            c = cond(state) if single else cond(*state)
+            value = constant_value(convert_to_tensor(c))
+            if value is None:
+                raise NotImplementedError(
+                    "tf.while_loop: the loop condition depends on values known only when "
+                    "the graph runs; the compiler has no loops and unrolls tf.while_loop "
+                    "while building the graph, so the condition must be computable then "
+                    "(for instance a counter compared with a constant bound).")
+            if not bool(value):
+                break
+            out = body(state) if single else body(*state)
+            if single and isinstance(out, (list, tuple)) and len(out) == 1:
+                out = out[0]
+            new_flat = [convert_to_tensor(v) for v in _flatten(out)]
+            if len(new_flat) != len(flat):
+                raise ValueError("The body of tf.while_loop must return as many tensors as "
+                                 f"there are loop variables ({len(new_flat)} vs {len(flat)})")
+            for a, b in zip(flat, new_flat):
+                if a.dtype != b.dtype:
+                    raise TypeError(f"tf.while_loop: a loop variable changes dtype from "
+                                    f"{a.dtype.name} to {b.dtype.name}")
+            flat = new_flat
+            state = flat[0] if single else _pack_like(loop_vars, flat)
+            steps += 1
+            if steps > _MAX_UNROLL:
+                raise NotImplementedError(f"tf.while_loop: more than {_MAX_UNROLL} iterations "
+                                          "to unroll")
+        from .constant_op import constant
+        from .math_ops import identity
+        if limit is not None:  # TF counts the iterations in a loop variable of its own
+            identity(constant(steps, name="iterations"), name="Exit")
+        exits = [identity(t, name="Exit") for t in flat]
+    if single:
+        return exits[0]
+    if return_same_structure or len(exits) > 1:
+        return _pack_like(loop_vars, exits)
+    return exits[0]
 
 
 _ = Tensor

@@ -60,6 +60,9 @@ _FOLD_BINARY = {
     "Add": np.add, "AddV2": np.add, "Sub": np.subtract, "Mul": np.multiply,
     "FloorDiv": np.floor_divide, "FloorMod": np.mod, "Maximum": np.maximum,
     "Minimum": np.minimum, "Equal": np.equal, "NotEqual": np.not_equal,
+    "Less": np.less, "LessEqual": np.less_equal, "Greater": np.greater,
+    "GreaterEqual": np.greater_equal, "LogicalAnd": np.logical_and,
+    "LogicalOr": np.logical_or, "RealDiv": np.true_divide,
 }
 
 
@@ -93,7 +96,8 @@ def constant_value(t, _fold_arithmetic=True):
         return None
     vals = None
     if typ in ("Pack", "ConcatV2", "Cast", "Range", "Fill") or _fold_arithmetic and (
-            typ in ("StridedSlice", "Neg", "Prod", "Sum", "Max", "Min") or
+            typ in ("StridedSlice", "Neg", "Prod", "Sum", "Max", "Min", "LogicalNot",
+                    "Select", "SelectV2") or
             typ in _FOLD_BINARY):
         vals = [constant_value(i, _fold_arithmetic) for i in op.inputs]
         if any(v is None for v in vals):
@@ -121,6 +125,13 @@ def _fold(op, t, vals):
         return np.full([int(d) for d in vals[0]], vals[1], dtype=np_dt)
     if typ == "Neg":
         return np.negative(vals[0])
+    if typ == "LogicalNot":
+        return np.logical_not(vals[0])
+    if typ in ("Select", "SelectV2"):
+        c = vals[0]
+        if typ == "Select" and c.ndim == 1 and vals[1].ndim > 1:
+            c = c.reshape((-1,) + (1,) * (vals[1].ndim - 1))
+        return np.where(c, vals[1], vals[2]).astype(np_dt)
     if typ in ("Prod", "Sum", "Max", "Min"):
         f = {"Prod": np.prod, "Sum": np.sum, "Max": np.max, "Min": np.min}[typ]
         axes = tuple(int(a) for a in np.reshape(vals[1], [-1]))
