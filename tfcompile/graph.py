@@ -589,6 +589,9 @@ def name_scope(name, default_name=None, values=None):
         g = get_default_graph()
     n = name if name is not None else default_name
     if name is None and default_name is None:
+        if values is not None:  # TF: (None, None) only resets the scope without values
+            raise ValueError(f"At least one of name ({name}) and default_name "
+                             f"({default_name}) must be provided.")
         n = ""
     with g.as_default(), g.name_scope(n) as scope:
         yield scope

@@ -532,7 +532,7 @@ def _lower_pack(ctx, op, inputs):
 
 def unstack(value, num=None, axis=0, name="unstack"):
     x = convert_to_tensor(value)
-    with name_scope(name, "unstack", [x]) as scope:
+    with name_scope(name, "Unpack", [x]) as scope:  # name=None: the op's own name
         r = x.shape.ndims
         if r is None:
             raise ValueError("unstack: input rank must be known")
@@ -579,7 +579,7 @@ def concat(values, axis, name="concat"):
     if len(values) < 2:
         raise ValueError(f"List argument 'values' to 'ConcatV2' Op with length "
                          f"{len(values)} shorter than minimum length 2.")
-    with name_scope(name, "concat", values) as scope:
+    with name_scope(name, "ConcatV2", values) as scope:  # name=None: the op's own name
         vals = _convert_n(values, "values", "ConcatV2")
         axis_t = axis if isinstance(axis, Tensor) else constant(axis, dtype=_dt.int32,
                                                                  name="axis")

@@ -273,7 +273,7 @@ def boolean_mask(tensor, mask, name="boolean_mask", axis=None):
     """tf.boolean_mask for a mask known when the graph is compiled."""
     from .array_ops import concat, gather, reshape, shape, squeeze
     from .math_ops import reduce_prod
-    with name_scope(name, "boolean_mask", [tensor, mask]):
+    with name_scope(name, values=[tensor, mask]):  # no default: name=None fails, as TF
         x = convert_to_tensor(tensor, name="tensor")
         m = convert_to_tensor(mask, name="mask")
         nm = m.shape.ndims

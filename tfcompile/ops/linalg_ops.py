@@ -534,19 +534,54 @@ def eye(num_rows, num_columns=None, batch_shape=None, dtype=_dt.float32, name=No
 
 def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None,  # noqa: A002
          keep_dims=None):
-    """tf.norm for vectors (ord 1, 2, inf, euclidean) and the Frobenius norm."""
-    from .math_ops import abs as _abs, reduce_max, reduce_sum, sqrt
+    """tf.norm as TF 1.15 builds it: vector norms (ord 'euclidean', 1, 2, inf or any
+    p > 0) over `axis` (None: all entries), or matrix norms ('fro', 1, inf) over a
+    pair of axes; the reduction keeps dims, then a Squeeze drops them."""
+    from .array_ops import squeeze
+    from .math_ops import abs as _abs, pow as _pow, reduce_max, reduce_sum, sqrt
     keepdims = bool(keep_dims if keep_dims is not None else keepdims)
+    is_matrix = isinstance(axis, (tuple, list)) and len(axis) == 2
+    if is_matrix:
+        axis = tuple(axis)
+        if not all(isinstance(a, int) for a in axis) or axis[0] == axis[1]:
+            raise ValueError("'axis' must be None, an integer, or a tuple of 2 unique "
+                             "integers")
+        if ord not in ("euclidean", "fro", 1, 2, np.inf):
+            raise ValueError(f"'ord' must be a supported matrix norm in "
+                             f"['euclidean', 'fro', 1, 2, inf], got {ord}")
+        if ord == 2:
+            raise NotImplementedError("tf.norm: the matrix 2-norm (needs an SVD) is not "
+                                      "supported")
+    else:
+        if not (isinstance(axis, int) or axis is None):
+            raise ValueError("'axis' must be None, an integer, or a tuple of 2 unique "
+                             "integers")
+        if ord not in ("euclidean", 1, 2, np.inf) and (
+                not isinstance(ord, (int, float)) or ord <= 0):
+            raise ValueError(f"'ord' must be a supported vector norm, got {ord}")
+        if axis is not None:
+            axis = (axis,)
     with name_scope(name, "norm", [tensor]):
         x = convert_to_tensor(tensor)
-        if ord in ("euclidean", "fro", 2, 2.0):
-            return sqrt(reduce_sum(x * x, axis, keepdims=keepdims))
-        if ord in (1, 1.0):
-            return reduce_sum(_abs(x), axis, keepdims=keepdims)
-        if ord == np.inf:
-            return reduce_max(_abs(x), axis, keepdims=keepdims)
-        raise ValueError(f"norm: ord {ord!r} is not supported (use 1, 2, np.inf, "
-                         "'euclidean' or 'fro')")
+        ax = None if axis is None else list(axis)
+        if ord in ("fro", "euclidean", 2, 2.0):
+            result = sqrt(reduce_sum(x * x, ax, keepdims=True))
+        else:
+            result = _abs(x)
+            if ord == 1:
+                result = reduce_sum(result, None if axis is None else axis[0], keepdims=True)
+                if is_matrix:
+                    result = reduce_max(result, axis[-1], keepdims=True)
+            elif ord == np.inf:
+                if is_matrix:
+                    result = reduce_sum(result, axis[1], keepdims=True)
+                result = reduce_max(result, None if axis is None else axis[0], keepdims=True)
+            else:
+                result = _pow(reduce_sum(_pow(result, float(ord)), ax, keepdims=True),
+                              1.0 / ord)
+        if not keepdims:
+            result = squeeze(result, ax)
+        return result
 
 
 # ---------------------------------------------------------------- tf.linalg names
