@@ -2211,3 +2211,84 @@ def test_op_names_with_name_argument_same_as_tensorflow():
             out, _ = _named_ops(module)
         return {k: v if isinstance(v, str) else (v.name, v.dtype.name) for k, v in out.items()}
     assert metas(tfcompile) == metas(v1)
+
+
+# ---------------------------------------------------------------- random ops: statistics
+
+def prog_dropout(tf):
+    x = tf.placeholder(tf.float32, [None, 1000], name="x")
+    return {"keep_prob": tf.nn.dropout(x, keep_prob=0.5), "rate": tf.nn.dropout(x, rate=0.25),
+            "noise_shape": tf.nn.dropout(x, 0.5, noise_shape=[1, 1000]),
+            "keep_tensor": tf.nn.dropout(x, keep_prob=tf.placeholder_with_default(0.8, [])),
+            "unknown_shape": tf.nn.dropout(tf.placeholder_with_default(
+                np.ones(8, np.float32), None), 0.5)}, {x: np.ones((4, 1000), np.float32)}
+
+
+def test_dropout_statistics_same_as_tensorflow():
+    """Shapes, dtypes, the kept values (x / keep_prob) and the fraction dropped.
+    (TF 1.15 names the result `dropout/mul`; TF 2 `dropout/SelectV2`.)"""
+    meta_ours, (ours,) = _run(tfcompile, prog_dropout)
+    meta_tf, (theirs,) = _run(v1, prog_dropout)
+    assert {k: v[1:] for k, v in meta_ours.items()} == {k: v[1:] for k, v in meta_tf.items()}
+    for k, b in theirs.items():
+        a = ours[k]
+        assert a.shape == b.shape and a.dtype == b.dtype
+        assert set(np.unique(a)) <= set(np.unique(b)) | {0.0}
+        if k == "noise_shape":  # one mask for every row
+            assert (a == a[:1]).all()
+        if a.size >= 1000:
+            assert abs((a == 0).mean() - (b == 0).mean()) < 0.05, k
+
+
+def prog_gan(tf):
+    """Two optimizers over the variables of two scopes, run one after the other
+    (running both in one step is a race in TF: a reference variable's reads see
+    the other update or not)."""
+    z = tf.placeholder(tf.float32, [None, 2], name="z")
+    real = tf.placeholder(tf.float32, [None, 3], name="real")
+
+    def generator(z):
+        with tf.variable_scope("gen"):
+            w = tf.get_variable("w", [2, 3], initializer=tf.constant_initializer(0.3))
+            return tf.tanh(tf.matmul(z, w))
+
+    def discriminator(x, reuse=False):
+        with tf.variable_scope("disc", reuse=reuse):
+            w = tf.get_variable("w", [3, 1], initializer=tf.constant_initializer(-0.2))
+            b = tf.get_variable("b", [1], initializer=tf.zeros_initializer())
+            return tf.matmul(x, w) + b
+    xent = tf.nn.sigmoid_cross_entropy_with_logits
+    fake = generator(z)
+    d_real, d_fake = discriminator(real), discriminator(fake, reuse=True)
+    d_loss = tf.reduce_mean(xent(labels=tf.ones_like(d_real), logits=d_real)) + \
+        tf.reduce_mean(xent(labels=tf.zeros_like(d_fake), logits=d_fake))
+    g_loss = tf.reduce_mean(xent(labels=tf.ones_like(d_fake), logits=d_fake))
+    d_vars = tf.trainable_variables(scope="disc")
+    g_vars = tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope="gen")
+    d_step = tf.train.AdamOptimizer(0.1, beta1=0.5).minimize(d_loss, var_list=d_vars)
+    g_step = tf.train.AdamOptimizer(0.1, beta1=0.5).minimize(g_loss, var_list=g_vars)
+    return d_loss, g_loss, d_step, g_step, g_vars + d_vars, {z: Z2, real: R3}
+
+
+Z2 = RNG.standard_normal((4, 2)).astype(np.float32)
+R3 = RNG.standard_normal((4, 3)).astype(np.float32)
+
+
+def test_alternating_optimizers_same_as_tensorflow():
+    def trace(module):
+        g = module.Graph()
+        with g.as_default():
+            d_loss, g_loss, d_step, g_step, variables, feeds = prog_gan(module)
+            names = [v.name for v in module.global_variables()]
+            with module.Session() as s:
+                s.run(module.global_variables_initializer())
+                out = []
+                for _ in range(3):
+                    out.append(s.run([d_loss, d_step], feeds)[0])
+                    out.append(s.run([g_loss, g_step], feeds)[0])
+                out += s.run(variables)
+        return names, out
+    (our_names, ours), (their_names, theirs) = trace(tfcompile), trace(v1)
+    assert our_names == their_names
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
