@@ -2292,3 +2292,29 @@ def test_alternating_optimizers_same_as_tensorflow():
     assert our_names == their_names
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+X3 = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+
+
+def prog_slicing(tf):
+    x = tf.placeholder(tf.float32, [None, 3, 4], name="x")
+    v = tf.Variable(X3, name="v")
+    i = tf.placeholder_with_default(1, [], name="i")
+    return {
+        "a": x[0], "b": x[:, 0], "c": x[..., 1], "d": x[:, :, None], "e": x[-1], "f": x[:, 1:-1],
+        "g": x[:, ::2, ::-1], "h": x[tf.newaxis, ...], "k": x[:, i], "l": x[:, i:],
+        "m": x[..., -2:], "n": x[0, 1, 2], "o": x[:, tf.newaxis, 1, ..., 0], "p": v[0],
+        "q": v[:, 1:], "r": x[1:, :2, 1:3], "s": x[:, -3], "t": x[:, 5:], "u": x[:, 2:1],
+        "w": x[:, ::-2], "y": x[::-1, ::-1, ::-1], "z": tf.shape(x)[1:], "z2": tf.shape(x)[-1],
+        "z3": x[:, :, :2][:, 0],
+    }, {x: X3}
+
+
+def test_slicing_same_as_tensorflow():
+    test_same_as_tensorflow(prog_slicing, 1)
+    # the index tensors: TF 1.15 packs a spec holding a tensor with `stack`, its
+    # Python entries as constants `stack/0`, ... (TF 2 also packs constant specs)
+    ours = {o[0]: o[2] for o in _graph_of(tfcompile, prog_slicing)}
+    assert ours["strided_slice_8/stack"] == ["strided_slice_8/stack/0:0", "i:0"]
+    assert ours["strided_slice_8/stack_1"] == ["strided_slice_8/stack_1/0:0", "add:0"]

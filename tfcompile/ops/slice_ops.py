@@ -257,9 +257,9 @@ def _pack_index(values, name):
     if not builtins.any(isinstance(v, Tensor) for v in values):
         return _index_tensor(values, name)
     from .array_ops import stack
-    dt = next(v.dtype for v in values if isinstance(v, Tensor))
-    return stack([v if isinstance(v, Tensor) else constant(int(v), dtype=dt)
-                  for v in values], name=name)
+    # TF's stack of a list holding tensors: Python entries become constants of
+    # the tensors' dtype named by position (`stack/0`)
+    return stack([v if isinstance(v, Tensor) else int(v) for v in values], name=name)
 
 
 def slice(input_, begin, size, name=None):  # noqa: A001
