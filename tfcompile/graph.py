@@ -53,22 +53,78 @@ class NodeDef:
         self.attr = attr
         self.device = device
 
-    def __repr__(self):
+    def __str__(self):
+        """TF's protobuf text format (attrs in key order)."""
         lines = [f'name: "{self.name}"', f'op: "{self.op}"']
         lines += [f'input: "{i}"' for i in self.input]
         for k in sorted(self.attr):
-            lines.append(f"attr {{ key: \"{k}\" value: {_attr_str(self.attr[k])} }}")
-        return "node {\n  " + "\n  ".join(lines) + "\n}"
+            lines.append("attr {")
+            lines.append(f'  key: "{k}"')
+            lines.append("  value {")
+            lines += ["    " + x for x in _attr_text(self.attr[k])]
+            lines.append("  }")
+            lines.append("}")
+        return "\n".join(lines) + "\n"
+
+    def __repr__(self):
+        return "node {\n" + "".join("  " + x + "\n" for x in str(self).splitlines()) + "}"
 
 
-def _attr_str(v):
+# TF's DataType enum names (DT_FLOAT, not DT_FLOAT32)
+_DT_NAMES = {"float32": "DT_FLOAT", "float64": "DT_DOUBLE", "float16": "DT_HALF",
+             "int32": "DT_INT32", "int64": "DT_INT64", "int16": "DT_INT16", "int8": "DT_INT8",
+             "uint8": "DT_UINT8", "uint16": "DT_UINT16", "bool": "DT_BOOL"}
+
+
+def _dt_text(dtype):
+    name = _DT_NAMES.get(dtype.base_dtype.name, "DT_" + dtype.base_dtype.name.upper())
+    return name + ("_REF" if dtype._is_ref_dtype else "")
+
+
+def _shape_text(shape):
+    if shape.ndims is None:
+        return ["shape {", "  unknown_rank: true", "}"]
+    out = ["shape {"]
+    for d in shape.as_list():
+        out += ["  dim {", f"    size: {-1 if d is None else d}", "  }"]
+    return out + ["}"]
+
+
+def _scalar_text(v):
+    if isinstance(v, bool) or isinstance(v, np.bool_):
+        return f"b: {'true' if v else 'false'}"
+    if isinstance(v, (int, np.integer)):
+        return f"i: {int(v)}"
+    if isinstance(v, (float, np.floating)):
+        return f"f: {float(v)!r}"
+    return f'{"s"}: "{v}"'
+
+
+def _attr_text(v):
+    """The lines of an AttrValue in TF's text format."""
     if isinstance(v, _dt.DType):
-        return f"{{ type: {v.name.upper()} }}" if False else f"{{ type: DT_{v.name.upper()} }}"
+        return [f"type: {_dt_text(v)}"]
     if isinstance(v, TensorShape):
-        return f"{{ shape: {v} }}"
+        return _shape_text(v)
     if isinstance(v, np.ndarray):
-        return f"{{ tensor: dtype={v.dtype} shape={list(v.shape)} }}"
-    return f"{{ {v!r} }}"
+        dt = _dt.as_dtype(v.dtype)
+        out = ["tensor {", f"  dtype: {_dt_text(dt)}", "  tensor_shape {"]
+        for d in v.shape:
+            out += ["    dim {", f"      size: {d}", "    }"]
+        out.append("  }")
+        kind = {"f": "float_val" if v.dtype == np.float32 else "double_val",
+                "i": "int64_val" if v.dtype == np.int64 else "int_val",
+                "u": "int_val", "b": "bool_val"}[v.dtype.kind]
+        flat = v.reshape(-1)
+        if flat.size and (flat == flat[0]).all():
+            flat = flat[:1]  # TF writes one value for a tensor of copies
+        for x in flat.tolist():
+            x = ("true" if x else "false") if v.dtype.kind == "b" else x
+            out.append(f"  {kind}: {x}")
+        return out + ["}"]
+    if isinstance(v, (list, tuple)):
+        return ["list {"] + ["  " + _scalar_text(x).replace(": ", ": ", 1) for x in v] + ["}"]
+    return [_scalar_text(v)]
 
 
 class GraphDef:
@@ -76,10 +132,12 @@ class GraphDef:
         self.node = nodes
         self.versions = versions or {"producer": 134}
 
-    def __repr__(self):
-        return "\n".join(repr(n) for n in self.node)
+    def __str__(self):
+        nodes = "".join(repr(n) + "\n" for n in self.node)
+        return nodes + "versions {\n" + "".join(
+            f"  {k}: {v}\n" for k, v in self.versions.items()) + "}\n"
 
-    __str__ = __repr__
+    __repr__ = __str__
 
 
 class Tensor:
