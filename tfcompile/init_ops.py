@@ -37,7 +37,8 @@ class Initializer:
     """Base class: subclasses implement __call__(shape, dtype, partition_info)."""
 
     def __call__(self, shape, dtype=None, partition_info=None):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement __call__(shape, "
+                                  "dtype=None, partition_info=None)")
 
     def get_config(self):
         return {}
