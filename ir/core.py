@@ -42,6 +42,16 @@ Op semantics (the reference interpreter in `interpreter.py` is the oracle):
   dot          attrs transpose_a, transpose_b; operands [B..., M, K] and
                [B..., K, N] (after the transposes of their last two dims),
                identical batch dims B; result [B..., M, N]
+  conv2d       attrs strides [sh, sw], dilations [dh, dw] (all >= 1);
+               operands x [N, Hp, Wp, C] (padding already applied) and
+               w [KH, KW, C, O], float; result [N, Ho, Wo, O] with
+               Ho = (Hp - (KH-1)*dh - 1) // sh + 1 (likewise Wo):
+               out[n,p,q,o] = sum_{i,j,c} x[n, p*sh+i*dh, q*sw+j*dw, c] w[i,j,c,o]
+  conv2d_filter attrs strides, dilations, window [KH, KW]; operands
+               x [N, Hp, Wp, C] and dy [N, Ho, Wo, O] with the windows inside
+               x ((Ho-1)*sh + (KH-1)*dh < Hp, likewise W); result
+               [KH, KW, C, O]: the gradient of conv2d's w,
+               out[i,j,c,o] = sum_{n,p,q} x[n, p*sh+i*dh, q*sw+j*dw, c] dy[n,p,q,o]
   gather       attrs axis; operands (params, indices int32/int64);
                result shape params[:axis] + indices + params[axis+1:];
                an index outside [0, params.shape[axis]) gives 0
@@ -75,9 +85,13 @@ BINARY_OPS = ("add", "sub", "mul", "div", "rem", "pow", "max", "min",
 COMPARE_OPS = ("eq", "ne", "lt", "le", "gt", "ge")
 REDUCE_KINDS = ("sum", "prod", "max", "min", "and", "or")
 RNG_DISTS = ("uniform", "normal", "truncated_normal")
+# Contractions: each output element is a sum of products over many operand
+# elements; computed by a matmul-like nest, never element by element inside
+# another kernel (their epilogue joins them instead).
+CONTRACTIONS = frozenset(("dot", "conv2d", "conv2d_filter"))
 OPS = (("constant", "iota", "select", "convert", "broadcast", "reshape",
         "transpose", "slice", "reverse", "concatenate", "pad", "reduce",
-        "argmax", "argmin", "dot", "gather", "rng")
+        "argmax", "argmin", "dot", "conv2d", "conv2d_filter", "gather", "rng")
        + UNARY_OPS + BINARY_OPS + COMPARE_OPS)
 
 
@@ -226,6 +240,41 @@ def _check_arity(op, operands, n):
 
 def _perm_ok(perm, rank):
     return sorted(perm) == list(range(rank))
+
+
+def _conv_type(op, operands, attrs) -> TensorType:
+    _check_arity(op, operands, 2)
+    x, y = operands
+    if x.dtype != y.dtype or x.dtype not in FLOATS:
+        raise IRError(f"{op}: operands must be f32 or f64 of one dtype: {x.type}, {y.type}")
+    if x.type.rank != 4 or y.type.rank != 4:
+        raise IRError(f"{op}: operands must have rank 4: {x.type}, {y.type}")
+    sh, sw = attrs["strides"]
+    dh, dw = attrs["dilations"]
+    if min(sh, sw, dh, dw) < 1:
+        raise IRError(f"{op}: strides {attrs['strides']} and dilations "
+                      f"{attrs['dilations']} must be >= 1")
+    n, hp, wp, c = x.shape
+    if op == "conv2d":
+        kh, kw, ci, o = y.shape
+        if ci != c:
+            raise IRError(f"conv2d: input depth {c} != filter depth {ci}: {x.type}, {y.type}")
+        spans = ((kh - 1) * dh + 1, (kw - 1) * dw + 1)
+        if kh == 0 or kw == 0 or spans[0] > hp or spans[1] > wp:
+            raise IRError(f"conv2d: window {kh}x{kw} (dilations {dh}, {dw}) does not fit "
+                          f"the input {x.type}")
+        return TensorType((n, (hp - spans[0]) // sh + 1, (wp - spans[1]) // sw + 1, o),
+                          x.dtype)
+    kh, kw = attrs["window"]
+    n2, ho, wo, o = y.shape
+    if n2 != n or kh < 1 or kw < 1:
+        raise IRError(f"conv2d_filter: batch {n} vs {n2}, window {attrs['window']}: "
+                      f"{x.type}, {y.type}")
+    if ((ho and (ho - 1) * sh + (kh - 1) * dh >= hp)
+            or (wo and (wo - 1) * sw + (kw - 1) * dw >= wp)):
+        raise IRError(f"conv2d_filter: {ho}x{wo} windows of {kh}x{kw} do not fit the "
+                      f"input {x.type}")
+    return TensorType((kh, kw, c, o), x.dtype)
 
 
 def infer_type(op: str, operands: list[Value], attrs: dict) -> TensorType:
@@ -384,6 +433,8 @@ def infer_type(op: str, operands: list[Value], attrs: dict) -> TensorType:
         if k != k2:
             raise IRError(f"dot: contracting dims differ ({k} vs {k2}): {a.type}, {b.type}")
         return TensorType(a.shape[:-2] + (m, n), a.dtype)
+    if op in ("conv2d", "conv2d_filter"):
+        return _conv_type(op, operands, attrs)
     if op == "gather":
         _check_arity(op, operands, 2)
         p, idx = operands

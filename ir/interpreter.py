@@ -317,6 +317,33 @@ def _dot(ops, attrs, t):
     return np.matmul(a, b)
 
 
+def _conv_taps(x, kh, kw, ho, wo, attrs):
+    """Yields (i, j, x's window of tap (i, j): [N, ho, wo, C])."""
+    sh, sw = attrs["strides"]
+    dh, dw = attrs["dilations"]
+    for i in range(kh):
+        for j in range(kw):
+            yield i, j, x[:, i * dh:i * dh + (ho - 1) * sh + 1:sh,
+                          j * dw:j * dw + (wo - 1) * sw + 1:sw, :]
+
+
+def _conv2d(ops, attrs, t):
+    x, w = ops
+    out = np.zeros(t.shape, t.np_dtype)
+    for i, j, win in _conv_taps(x, w.shape[0], w.shape[1], t.shape[1], t.shape[2], attrs):
+        out += np.tensordot(win, w[i, j], axes=([3], [0])).astype(t.np_dtype)
+    return out
+
+
+def _conv2d_filter(ops, attrs, t):
+    x, dy = ops
+    out = np.zeros(t.shape, t.np_dtype)
+    kh, kw = attrs["window"]
+    for i, j, win in _conv_taps(x, kh, kw, dy.shape[1], dy.shape[2], attrs):
+        out[i, j] = np.tensordot(win, dy, axes=([0, 1, 2], [0, 1, 2]))
+    return out
+
+
 def _gather_op(ops, attrs, t):
     return _gather(ops[0], ops[1], attrs["axis"], t.shape)
 
@@ -332,7 +359,8 @@ _OPS = {
     "convert": _convert_op, "broadcast": _broadcast, "reshape": _reshape,
     "transpose": _transpose, "slice": _slice, "reverse": _reverse,
     "concatenate": _concatenate, "pad": _pad, "reduce": _reduce,
-    "argmax": _argmax, "argmin": _argmin, "dot": _dot, "gather": _gather_op,
+    "argmax": _argmax, "argmin": _argmin, "dot": _dot, "conv2d": _conv2d,
+    "conv2d_filter": _conv2d_filter, "gather": _gather_op,
     "rng": _rng,
 }
 for _op in ("neg", "abs", "sign", "not", "logistic", "rsqrt", *_FLOAT_UNARY):

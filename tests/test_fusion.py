@@ -415,7 +415,15 @@ def _pool_kernel(fn, kernels, pooled_shape):
     return None
 
 
-def test_pool_feeding_an_im2col_keeps_its_own_kernel():
+@pytest.fixture
+def im2col_lowering(monkeypatch):
+    """Convolutions lowered as im2col and a dot (what integer convolutions
+    get): a movement kernel reading each element up to KH*KW times."""
+    from tfcompile.ops import conv_ops
+    monkeypatch.setattr(conv_ops, "USE_CONV_OP", False)
+
+
+def test_pool_feeding_an_im2col_keeps_its_own_kernel(im2col_lowering):
     # conv2's im2col reads each pooled value once per kernel tap (25 times):
     # bias, relu and the pool are computed once, into a buffer, and the im2col
     # kernel only moves data.
@@ -435,7 +443,7 @@ def test_pool_feeding_an_im2col_keeps_its_own_kernel():
     assert reads and max(reads.values()) == 1, {k: v for k, v in reads.items() if v > 1}
 
 
-def test_oracle_sees_the_pool_recomputed_inside_the_im2col():
+def test_oracle_sees_the_pool_recomputed_inside_the_im2col(im2col_lowering):
     # The grouping fusion made before: the pool's kernel inside conv2's im2col
     # kernel. The oracle counts each pooled max computed for 16 patch
     # elements (a 4x4 map, 5x5 taps: 4 rows by 4 columns reach each value).
@@ -502,7 +510,7 @@ def test_row_reduction_read_through_a_concatenate_is_not_merged():
     assert reads.pop((1, "neg", "1")) == n and set(reads.values()) == {1}
 
 
-def test_cheap_producer_under_an_im2col_stays_fused():
+def test_cheap_producer_under_an_im2col_stays_fused(im2col_lowering):
     # relu(x) read 25 times by a 5x5 im2col: one op on one load, computed
     # again per read instead of a pass over memory of its own.
     import tfcompile as tf

@@ -123,6 +123,10 @@ def build_every_op():
     emit("argmin", [x], axis=0, dtype="i64")
     emit("dot", [x, x], transpose_b=True)
     emit("dot", [x, x], transpose_a=True, transpose_b=False)
+    img = emit("reshape", [x], shape=[1, 2, 3, 1])
+    filt = emit("reshape", [x], shape=[2, 1, 1, 3])
+    cv = emit("conv2d", [img, filt], strides=[1, 2], dilations=[1, 1])
+    emit("conv2d_filter", [img, cv], strides=[1, 2], dilations=[1, 1], window=[2, 1])
     g = emit("gather", [x, idx], axis=1)
     r = emit("rng", [ctr], dist="truncated_normal", shape=[2, 2], dtype="f64",
              seed=2**40, seed2=-3)

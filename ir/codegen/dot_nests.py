@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import llvmlite.ir as ir
 
+from ..core import CONTRACTIONS
 from .elemental import SAME_INDEX, ElementEmitter, Index, unflatten
 from .llvm_util import I64, i64, itemsize, loop, mem_type, reg_type
 
@@ -49,7 +50,7 @@ class DotNests:
                 continue
             seen.add(v)
             ins = v.producer
-            if ins.op == "dot":
+            if ins.op in CONTRACTIONS:
                 if dot is not None and dot is not v:
                     return None
                 dot = v
@@ -73,7 +74,7 @@ class DotNests:
             if u in seen or u not in members or u in done:
                 continue
             seen.add(u)
-            if u.producer.op == "dot":
+            if u.producer.op in CONTRACTIONS:
                 return True
             stack.extend(u.producer.operands)
         return False
@@ -82,6 +83,9 @@ class DotNests:
         a, bm = dot.producer.operands
         extras = [] if o is dot else self._inputs([o], members, done, stop={dot})
         out_loc = self.ba.location(o)
+        if dot.producer.op != "dot":
+            from .conv_nests import conv_nest
+            return conv_nest(self, k, j, o, dot, members, extras)
         if (self.library is not None and dot.dtype in ("f32", "f64") and o.dtype == dot.dtype
                 and all(self.ba.location(v) != out_loc for v in [a, bm] + extras)):
             return self._matmul_lib(k, j, o, dot, members, extras)

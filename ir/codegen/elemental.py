@@ -30,7 +30,7 @@ from .llvm_util import (I32, I64, alloca_entry, const, i64, intrinsic, itemsize,
 
 SAME_INDEX = frozenset(UNARY_OPS + BINARY_OPS + COMPARE_OPS + ("select", "convert"))
 # Ops whose element is a loop: computed once per index and emitter scope.
-LOOP_OPS = frozenset(("reduce", "argmax", "argmin", "dot"))
+LOOP_OPS = frozenset(("reduce", "argmax", "argmin", "dot", "conv2d", "conv2d_filter"))
 
 
 class Index:

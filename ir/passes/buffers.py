@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..core import (BINARY_OPS, COMPARE_OPS, UNARY_OPS, Function, Instr, IRError,
+from ..core import (BINARY_OPS, COMPARE_OPS, CONTRACTIONS, UNARY_OPS, Function, Instr, IRError,
                     Value)
 
 ALIGN = 64
@@ -36,7 +36,7 @@ SAME_INDEX_OPS = ELEMENTWISE_OPS | {"reshape"}
 # Ops whose element is a loop over many operand elements.
 _LOOP_OPS = frozenset(("reduce", "argmax", "argmin"))
 # Ops whose codegen may use the output buffer as scratch: never in place.
-_SCRATCH_OPS = frozenset(("dot", "reduce"))
+_SCRATCH_OPS = CONTRACTIONS | {"reduce"}
 
 
 def _align(n: int) -> int:
@@ -134,8 +134,8 @@ def group_outputs(fn: Function, kernels, defined=None) -> list[list[Value]]:
                 if defined.get(o, k) != k:
                     needed.add(o)
                 elif o.producer is not None and o.producer.op != "constant" and (
-                        o.producer.op in _LOOP_OPS or ins.op == "dot"
-                        or (o.producer.op == "dot" and ins.op not in ELEMENTWISE_OPS)):
+                        o.producer.op in _LOOP_OPS or ins.op in CONTRACTIONS
+                        or (o.producer.op in CONTRACTIONS and ins.op not in ELEMENTWISE_OPS)):
                     needed.add(o)
     return [[ins.result for ins in g if ins.result in needed and ins.op != "constant"]
             for g in kernels]

@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import heapq
 
-from ..core import Function, Instr
+from ..core import CONTRACTIONS, Function, Instr
 from . import reuse
 from .reuse import ELEMENTWISE, MOVEMENT, REDUCTIONS
 from .rewrite import Namer
@@ -67,8 +67,8 @@ class _Kernel:
         # Values the root reads element for element through elementwise ops
         # only: a dot joining here is computed by the matmul with an epilogue.
         self.epi = {root.result} if root.op in ELEMENTWISE else set()
-        self.has_dot = root.op == "dot"
-        self.kind = ("dot" if root.op == "dot" else "reduce" if root.op in REDUCTIONS
+        self.has_dot = root.op in CONTRACTIONS
+        self.kind = ("dot" if root.op in CONTRACTIONS else "reduce" if root.op in REDUCTIONS
                      else "loop")
 
 
@@ -110,7 +110,7 @@ class _Fuser:
         if not cons and v not in self.results:
             return                                   # dead: no kernel
         kernels = list(dict.fromkeys(self.kernel_of[c] for c in cons))
-        if v in self.results or not cons or any(c.op == "dot" for c in cons):
+        if v in self.results or not cons or any(c.op in CONTRACTIONS for c in cons):
             return self.new_root(ins)
         by_kernel = {k: [c for c in cons if self.kernel_of[c] is k] for k in kernels}
         reads = {k: self._reads(v, mine) for k, mine in by_kernel.items()}
@@ -122,9 +122,12 @@ class _Fuser:
                     return self.join(ins, k, cons, reads[k])
                 self.stored += 1
             return self.new_root(ins)
-        if ins.op == "dot":
+        if ins.op in CONTRACTIONS:
             k = kernels[0]
-            if len(kernels) == 1 and not k.has_dot and all(c.result in k.epi for c in cons):
+            # (a convolution's epilogue is computed over its result in place:
+            # whatever of it the kernel stores must have its type)
+            if (len(kernels) == 1 and not k.has_dot and all(c.result in k.epi for c in cons)
+                    and (ins.op == "dot" or all(v.type == ins.result.type for v in k.epi))):
                 k.has_dot = True
                 k.kind = "dot"
                 return self.join(ins, k, cons, reads[k])
@@ -165,8 +168,9 @@ class _Fuser:
         parameters, constants, results, dots and their operands, and reductions
         (which never join a kernel that reads them more than once per element)."""
         p = x.producer
-        return (p is None or p.op in ("constant", "dot") or p.op in REDUCTIONS
-                or x in self.results or any(u.op == "dot" for u in self.users.get(x, ())))
+        return (p is None or p.op == "constant" or p.op in CONTRACTIONS or p.op in REDUCTIONS
+                or x in self.results
+                or any(u.op in CONTRACTIONS for u in self.users.get(x, ())))
 
     def _from_dot(self, ins: Instr) -> bool:
         """Whether `ins` is computed element for element from a dot, through
@@ -182,7 +186,7 @@ class _Fuser:
                 p = o.producer
                 if p is None or o.type.shape != ins.type.shape:
                     continue
-                if p.op == "dot":
+                if p.op in CONTRACTIONS:
                     return True
                 if p.op in ELEMENTWISE and len(self.users.get(o, ())) == 1:
                     stack.append(p)
@@ -241,9 +245,9 @@ class _Fuser:
         v = ins.result
         self.reads[v] = reads
         self.times[v] = reuse.times(reads)
-        if (ins.op in ELEMENTWISE or ins.op == "dot") and all(
+        if (ins.op in ELEMENTWISE or ins.op in CONTRACTIONS) and all(
                 c.result in k.epi and c.op in ELEMENTWISE for c in cons):
-            if ins.op != "dot":
+            if ins.op not in CONTRACTIONS:
                 k.epi.add(v)
 
     # -- sibling reductions --------------------------------------------------

@@ -364,13 +364,42 @@ def im2col(ctx, xp, kh, kw, ho, wo, sh, sw, dh, dw):
     return ctx.b.emit("reshape", [u], shape=[n * ho * wo, kh * kw * c])
 
 
-def im2col_matmul(ctx, xp, w2, g, ho, wo, sh, sw, dh, dw):
+def im2col_matmul(ctx, xp, w2, kh, kw, ho, wo, sh, sw, dh, dw):
     """Patches of xp [N, Hp, Wp, C] times w2 [KH*KW*C, O] -> [N, ho, wo, O]."""
     n = xp.shape[0]
     o = w2.shape[1]
-    m = im2col(ctx, xp, g.kh, g.kw, ho, wo, sh, sw, dh, dw)
+    m = im2col(ctx, xp, kh, kw, ho, wo, sh, sw, dh, dw)
     out = ctx.b.emit("dot", [m, w2])
     return ctx.b.emit("reshape", [out], shape=[n, ho, wo, o])
+
+
+# Float convolutions lower to the IR's conv2d / conv2d_filter ops (implicit
+# im2col in the codegen); other dtypes, or this off, to im2col and a dot.
+USE_CONV_OP = True
+
+
+def crop_to_windows(ctx, xp, ho, wo, kh, kw, sh, sw, dh, dw):
+    """xp without the rows and columns past the last window (conv2d's output
+    size follows from its input's: nothing past the windows may remain)."""
+    n, hp, wp, c = xp.shape
+    h1, w1 = (ho - 1) * sh + (kh - 1) * dh + 1, (wo - 1) * sw + (kw - 1) * dw + 1
+    if (h1, w1) == (hp, wp):
+        return xp
+    return ctx.b.emit("slice", [xp], start=[0, 0, 0, 0], limit=[n, h1, w1, c],
+                      stride=[1, 1, 1, 1])
+
+
+def conv_ir(ctx, xp, w, ho, wo, sh, sw, dh, dw):
+    """Windows of xp [N, Hp, Wp, C] times w [KH, KW, C, O] -> [N, ho, wo, O]: the
+    IR's conv2d op for floats (implicit im2col in the codegen), else im2col and
+    a dot."""
+    n, _, _, c = xp.shape
+    kh, kw, _, o = w.shape
+    if USE_CONV_OP and xp.dtype in ("f32", "f64") and min(n, ho, wo, o, kh, kw) > 0:
+        xp = crop_to_windows(ctx, xp, ho, wo, kh, kw, sh, sw, dh, dw)
+        return ctx.b.emit("conv2d", [xp, w], strides=(sh, sw), dilations=(dh, dw))
+    w2 = ctx.b.emit("reshape", [w], shape=[kh * kw * c, o])
+    return im2col_matmul(ctx, xp, w2, kh, kw, ho, wo, sh, sw, dh, dw)
 
 
 def spread_hw(ctx, dy, g):
@@ -407,8 +436,7 @@ def _lower_conv2d(ctx, op, inputs):
         ctx.fail(f"input depth must be evenly divisible by filter depth: {c} vs {ci}")
     g = Geo(ctx, op, n, h, wd, kh, kw)
     xp = pad_hw(ctx, x, g)
-    w2 = ctx.b.emit("reshape", [w], shape=[kh * kw * c, o])
-    out = im2col_matmul(ctx, xp, w2, g, g.ho, g.wo, g.sh, g.sw, g.dh, g.dw)
+    out = conv_ir(ctx, xp, w, g.ho, g.wo, g.sh, g.sw, g.dh, g.dw)
     return [from_nhwc(ctx, out, nchw)]
 
 
@@ -431,8 +459,7 @@ def _lower_conv2d_backprop_input(ctx, op, inputs):
         spread = spread_hw(ctx, dy, g)
         wf = ctx.b.emit("transpose", [ctx.b.emit("reverse", [w], axes=[0, 1])],
                         perm=[0, 1, 3, 2])
-        w2 = ctx.b.emit("reshape", [wf], shape=[kh * kw * o, c])
-        out = im2col_matmul(ctx, spread, w2, g, h, wd, 1, 1, g.dh, g.dw)
+        out = conv_ir(ctx, spread, wf, h, wd, 1, 1, g.dh, g.dw)
     return [from_nhwc(ctx, out, nchw)]
 
 
@@ -479,6 +506,11 @@ def _lower_conv2d_backprop_filter(ctx, op, inputs):
         ctx.fail(f"Conv2DBackpropFilter: out_backprop shape {list(dy.shape)} doesn't match "
                  f"input {list(x.shape)} and filter {[kh, kw, ci, o]}")
     xp = pad_hw(ctx, x, g)
+    if USE_CONV_OP and xp.dtype in ("f32", "f64") and min(n, g.ho, g.wo, c, o) > 0:
+        # (windows that reach into the bottom/right padding only: crop it)
+        xp = crop_to_windows(ctx, xp, g.ho, g.wo, kh, kw, g.sh, g.sw, g.dh, g.dw)
+        return [ctx.b.emit("conv2d_filter", [xp, dy], strides=(g.sh, g.sw),
+                           dilations=(g.dh, g.dw), window=(kh, kw))]
     rows = n * g.ho * g.wo
     m = im2col(ctx, xp, kh, kw, g.ho, g.wo, g.sh, g.sw, g.dh, g.dw)
     d2 = ctx.b.emit("reshape", [dy], shape=[rows, o])
