@@ -459,14 +459,15 @@ def test_oracle_sees_the_pool_recomputed_inside_the_im2col(im2col_lowering):
     assert max(v for (_, op, _), v in reads.items() if op == "max") == 16
 
 
-@pytest.mark.parametrize("col2im", [True, False])
-def test_pool_and_relu_gradients_are_computed_once(monkeypatch, col2im):
+@pytest.mark.parametrize("lowering", ["conv", "col2im", "im2col"])
+def test_pool_and_relu_gradients_are_computed_once(monkeypatch, lowering):
     # MaxPoolGrad and ReluGrad of conv2's output, then conv2's input and filter
-    # gradients (the input gradient as col2im, or as an im2col of the spread
-    # gradient that reads each element 25 times).
+    # gradients (the input gradient as a conv2d op, as col2im, or as an im2col
+    # of the spread gradient that reads each element 25 times).
     import tfcompile as tf
     from tfcompile.ops import conv_ops
-    monkeypatch.setattr(conv_ops, "USE_COL2IM", lambda cols, patches: col2im)
+    monkeypatch.setattr(conv_ops, "USE_CONV_OP", lowering == "conv")
+    monkeypatch.setattr(conv_ops, "USE_COL2IM", lambda cols, patches: lowering == "col2im")
     g = tf.Graph()
     with g.as_default():
         c = tf.placeholder(tf.float32, [1, 8, 8, 3], name="c")

@@ -147,6 +147,10 @@ class DotNests:
         lda, ldb = (M if ta else K), (K if tb else N)
         # split rows unless there are too few of them for a few threads
         by_rows = M >= 4 * blk.mr or N < 2 * blk.nr
+        if kind == "packed" and M < 2 * gemm.packed_blocking(dt).mc and N >= 4 * blk.nr:
+            # Few rows (one block of A): split the columns, so each thread packs
+            # only its part of B instead of all of it.
+            by_rows = False
         step = blk.mr if by_rows else blk.nr
         extent = M if by_rows else N
         tpb = max(1, _cdiv(extent, step))

@@ -453,7 +453,11 @@ def _lower_conv2d_backprop_input(ctx, op, inputs):
         ctx.fail(f"Conv2DBackpropInput: out_backprop shape {list(dy.shape)} doesn't match "
                  f"input {[n, h, wd, c]} and filter {list(w.shape)} (expected "
                  f"{[n, g.ho, g.wo, o]})")
-    if USE_COL2IM(g.ho * g.wo * c, h * wd * o):
+    # col2im adds the taps' gradient columns back into place; the correlation
+    # of the spread gradient with the flipped filter is one conv2d, cheaper
+    # whenever no stride inflates the spread gradient with zeros.
+    direct = USE_CONV_OP and (g.sh, g.sw) == (1, 1) and dy.dtype in ("f32", "f64")
+    if not direct and USE_COL2IM(g.ho * g.wo * c, h * wd * o):
         out = col2im_backprop_input(ctx, dy, w, g)
     else:
         spread = spread_hw(ctx, dy, g)
