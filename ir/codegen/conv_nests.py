@@ -35,7 +35,8 @@ from .llvm_util import itemsize, mem_type
 from .matmul import choose_blocking
 from .gemm import _Lib
 
-CHUNK_BYTES = 192 * 1024     # B rows per K chunk, at most (unless one outer index is more)
+CHUNK_BYTES = 512 * 1024     # of B per K chunk, at most (unless one outer index is more):
+                             # half of a 1 MiB L2, the rest for X and C
 GRAIN_FLOPS = 200_000        # of a thread-pool task, at least
 
 
@@ -127,18 +128,28 @@ def conv_nest(em, k, j, o, conv, members, extras):
             _tile(g, X, B, C, moffs, rows, nrows, o0, widths, mask, O, first, kmap, k_lo, k_hi)
             o0 += nv * W
 
+    def epilogue(r0, r1):
+        _epilogue(b, o, conv, members, C, dict(zip(extras, xptrs)), em.consts, r0, r1, W)
+
     with g.loop(g.c(0), g.c(chunks), name="chunk") as ch:
         k_lo = b.mul(ch, g.c(per_chunk))
         k_hi = g.min(b.add(k_lo, g.c(per_chunk)), g.c(kmap[0][0]))
         first = b.icmp_signed("==", ch, g.c(0))
+        # One chunk: each block's epilogue runs right after it, while in L1.
+        per_block = chunks == 1 and o is not conv
         with g.loop(begin, full_end, name="blk") as blk_i:
-            tiles(first, b.mul(blk_i, g.c(R)), R, k_lo, k_hi)
+            r0 = b.mul(blk_i, g.c(R))
+            tiles(first, r0, R, k_lo, k_hi)
+            if per_block:
+                epilogue(r0, b.add(r0, g.c(R)))
         tail0 = g.min(b.mul(full_end, g.c(R)), row1)
         tail0 = b.select(b.icmp_signed("<", tail0, row0), row0, tail0)
         with g.loop(tail0, row1, name="row") as r:
             tiles(first, r, 1, k_lo, k_hi)
-    if o is not conv:
-        _epilogue(b, o, conv, members, C, dict(zip(extras, xptrs)), em.consts, row0, row1, W)
+        if per_block:
+            epilogue(tail0, row1)
+    if o is not conv and not per_block:
+        epilogue(row0, row1)
     b.ret_void()
 
     task_flops = max(1, 2 * R * O * K)
