@@ -134,7 +134,7 @@ def conv_nest(em, k, j, o, conv, members, extras):
     with g.loop(g.c(0), g.c(chunks), name="chunk") as ch:
         k_lo = b.mul(ch, g.c(per_chunk))
         k_hi = g.min(b.add(k_lo, g.c(per_chunk)), g.c(kmap[0][0]))
-        first = b.icmp_signed("==", ch, g.c(0))
+        first = True if chunks == 1 else b.icmp_signed("==", ch, g.c(0))
         # One chunk: each block's epilogue runs right after it, while in L1.
         per_block = chunks == 1 and o is not conv
         with g.loop(begin, full_end, name="blk") as blk_i:
@@ -170,6 +170,9 @@ def _tile(g, X, B, C, moffs, rows, nrows, o0, widths, mask, O, first, kmap, k_lo
     init = []
     for r in range(nrows):
         for q in range(nv):
+            if first is True:                  # one chunk: nothing to add to
+                init.append(g.zero(W))
+                continue
             m = mask if q == nv - 1 else None
             old = g.mload(C, b.add(crow[r], g.c(q * W)) if q else crow[r], W, m)
             init.append(b.select(first, g.zero(W), old))
