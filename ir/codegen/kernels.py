@@ -174,9 +174,20 @@ class KernelEmitter(DotNests):
 
     # -- loop nests -----------------------------------------------------------
     def _loop_nest(self, k, j, outs, members, done):
-        shape = outs[0].shape
         inputs = self._inputs(outs, members, done)
         locs, pos = self._bind(inputs, outs)
+        # A stored reshape (pool2's output flattened for the dense layer) is
+        # the same bytes as its operand: loop over the operand's shape, whose
+        # indices the ops under it use directly, not over the reshape's (each
+        # element would unflatten its linear index again).
+        src = {o: o for o in outs}
+        if len(outs) == 1:
+            v = outs[0]
+            while (v.producer.op == "reshape" and v.producer.operands[0] in members
+                   and v.producer.operands[0] not in done):
+                v = v.producer.operands[0]
+            src[outs[0]] = v
+        shape = src[outs[0]].shape
         work = _prod(shape) * _cost(outs, members, done)
         fn = self._function(f"k{k}.{j}", locs, work)
         b = ir.IRBuilder(fn.append_basic_block("entry"))
@@ -187,14 +198,14 @@ class KernelEmitter(DotNests):
 
         def body(idx):
             for o in outs:
-                store(b, fn.args[pos[o]], o.dtype, idx.linear(b), em.at(o, idx))
+                store(b, fn.args[pos[o]], o.dtype, idx.linear(b), em.at(src[o], idx))
 
         size = _prod(shape)
         if flat:
             with loop(b, begin, end, "i") as i:
                 body(Index(shape, linear=i))
             n = size
-        elif self._tile_ok(outs, members, done):
+        elif src[outs[0]] is outs[0] and self._tile_ok(outs, members, done):
             n = _tiled_loops(b, shape, begin, end, lambda dims: body(Index(shape, dims=dims)))
         else:
             n = _nest_loops(b, shape, None, begin, end, lambda dims: body(Index(shape, dims=dims)))
