@@ -25,11 +25,14 @@ torch.set_num_threads and onnxruntime's intra_op_num_threads.
 
 --profile also times the network's pieces one by one in both tfcompile and
 PyTorch (each a graph of its own, so a piece's time includes one call's
-overhead): each convolution as a whole and its im2col matmul alone, pooling,
+overhead): each convolution as a whole and, for scale, the matmul an im2col
+lowering would run (tfcompile computes convolutions without building the
+patch matrix: ir/codegen/conv_nests.py), pooling,
 the dense layers, the backward ops (Conv2DBackpropFilter / Input,
 MaxPoolGrad), two chains as fusion sees them in the step, the inference
 whole and split at pool1's output, and numpy's copy of conv2's patches (a
-floor for im2col). TFC_DUMP=<dir> writes the kernels the compiler made.
+cost an im2col lowering would add). TFC_DUMP=<dir> writes the kernels the
+compiler made.
 """
 from __future__ import annotations
 
@@ -429,7 +432,7 @@ def profile(params, x, repeats):
          _piece(lambda a, w, dy: tf.gradients(tf.matmul(a, w), [a, w], grad_ys=dy),
                 [f, w3, r(n, 1024)]),
          _torch_dense_grad(tf_, tw3, torch.from_numpy(r(n, 1024)))),
-        # As in the step: what fusion does with pool and relu next to an im2col.
+        # As in the step: what fusion does with pool and relu next to a convolution.
         ("chain: bias,relu,pool1 -> conv2 fwd",
          _piece(lambda c, b, k, bb: conv(pool(tf.nn.relu(c + b)), k, bb), [c1, b1, k2, b2]),
          lambda: F.relu(F.conv2d(F.max_pool2d(F.relu(t["c1"] + tb1[:, None, None]), 2),
@@ -443,7 +446,7 @@ def profile(params, x, repeats):
          torch_infer_fn(torch_net(params), x)),
         ("inference, two runs split at pool1", _split_inference(x, params, pool),
          torch_infer_fn(torch_net(params), x)),
-        # A floor for conv2's im2col: numpy copying the [N*196, 800] patches
+        # What an im2col of conv2 would cost: numpy copying the [N*196, 800] patches
         # (peer column: the same copy).
         ("  numpy im2col copy for conv2", _numpy_im2col(h1), _numpy_im2col(h1)),
     ]
