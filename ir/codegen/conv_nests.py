@@ -120,13 +120,21 @@ def conv_nest(em, k, j, o, conv, members, extras):
             for (d, s), v in zip(mmap, idx):
                 off = b.add(off, b.mul(v, g.c(s)))
             moffs.append(off)
-        o0 = 0
-        while o0 < O:
-            nv = min(NV, -(-(O - o0) // W))
-            widths = [W] * nv
-            mask = g.mask(g.c(O - o0 - (nv - 1) * W), W) if o0 + nv * W > O else None
-            _tile(g, X, B, C, moffs, rows, nrows, o0, widths, mask, O, first, kmap, k_lo, k_hi)
-            o0 += nv * W
+        # Whole tiles of NV vectors in a loop (one copy of the code however
+        # wide O is), then the rest, its last vector masked.
+        full = O // (NV * W)
+        if full > 1:
+            with g.loop(g.c(0), g.c(full * NV * W), step=NV * W, name="ot") as o0:
+                _tile(g, X, B, C, moffs, rows, nrows, o0, [W] * NV, None, O, first, kmap,
+                      k_lo, k_hi)
+        elif full == 1:
+            _tile(g, X, B, C, moffs, rows, nrows, 0, [W] * NV, None, O, first, kmap, k_lo, k_hi)
+        o0 = full * NV * W
+        if o0 < O:
+            nv = -(-(O - o0) // W)
+            mask = g.mask(g.c(O - o0 - (nv - 1) * W), W) if (O - o0) % W else None
+            _tile(g, X, B, C, moffs, rows, nrows, o0, [W] * nv, mask, O, first, kmap,
+                  k_lo, k_hi)
 
     def epilogue(r0, r1):
         _epilogue(b, o, conv, members, C, dict(zip(extras, xptrs)), em.consts, r0, r1, W)
@@ -165,7 +173,8 @@ def _tile(g, X, B, C, moffs, rows, nrows, o0, widths, mask, O, first, kmap, k_lo
     b = g.b
     nv = len(widths)
     W = widths[0]
-    crow = [b.add(b.mul(b.add(rows, g.c(r)) if r else rows, g.c(O)), g.c(o0))
+    o0v = o0 if isinstance(o0, ir.Value) else g.c(o0)
+    crow = [b.add(b.mul(b.add(rows, g.c(r)) if r else rows, g.c(O)), o0v)
             for r in range(nrows)]
     init = []
     for r in range(nrows):
@@ -185,7 +194,7 @@ def _tile(g, X, B, C, moffs, rows, nrows, o0, widths, mask, O, first, kmap, k_lo
             xo = b.add(xoff, b.mul(i, g.c(s)))
             if depth + 1 < len(kmap):
                 return level(depth + 1, ki, xo, accs)
-            brow = b.add(b.mul(ki, g.c(O)), g.c(o0))
+            brow = b.add(b.mul(ki, g.c(O)), o0v)
             bvs = [g.mload(B, b.add(brow, g.c(q * W)) if q else brow, W,
                            mask if q == nv - 1 else None) for q in range(nv)]
             out = list(accs)
