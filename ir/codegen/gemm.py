@@ -45,6 +45,7 @@ KINDS = ("direct_n", "direct_t", "dot", "packed")
 ARG_NAMES = ["A", "B", "C", "%M", "%N", "%K", "%lda", "%ldb", "%ldc", "%flags"]
 TRANS_A, TRANS_B = 1, 2
 TILE = 16           # edge of the tiles of the B transpose
+KSPLIT = 4          # independent sums along K of a one-row, one-vector tile
 
 
 def symbol(kind: str, dtype: str) -> str:
@@ -222,9 +223,11 @@ def _direct(g: _Lib, fn, blk: Blocking, ta: bool, internal: bool):
             with g.loop(j0, end, step=nv * W, name=f"jv{nv}") as j:
                 _direct_tile(g, A, bb, C, i, r, j, [W] * nv, None, K, lda, ld, ldc, ta)
             j0 = end
+        # One vector at a time: a row vector gets KSPLIT independent sums along
+        # K, or the FMA latency would pace it (one chain of K steps).
         with g.loop(j0, N, step=W, name="j1") as j:
             _direct_tile(g, A, bb, C, i, r, j, [W], g.mask(b.sub(N, j), W), K, lda, ld, ldc,
-                         ta)
+                         ta, ksplit=KSPLIT if r == 1 else 1)
 
     full_m = b.mul(b.sdiv(M, g.c(R)), g.c(R))
     with g.loop(g.c(0), full_m, step=R, name="i") as i:
@@ -238,9 +241,11 @@ def _direct(g: _Lib, fn, blk: Blocking, ta: bool, internal: bool):
     b.ret_void()
 
 
-def _direct_tile(g: _Lib, A, B, C, i, r, j, widths, mask, K, lda, ldb, ldc, ta):
-    """C[i:i+r, j:j+sum(widths)] from A and B in place; r x len(widths) accumulators."""
+def _direct_tile(g: _Lib, A, B, C, i, r, j, widths, mask, K, lda, ldb, ldc, ta, ksplit=1):
+    """C[i:i+r, j:j+sum(widths)] from A and B in place; r x len(widths) accumulators,
+    times `ksplit` (sums over interleaved k, added at the end) when ksplit > 1."""
     b = g.b
+    n = r * len(widths)
     offs = [sum(widths[:q]) for q in range(len(widths))]
     arows = [b.add(i, g.c(rr)) if rr else i for rr in range(r)]
     abase = [arow if ta else b.mul(arow, lda) for arow in arows]
@@ -258,7 +263,19 @@ def _direct_tile(g: _Lib, A, B, C, i, r, j, widths, mask, K, lda, ldb, ldc, ta):
                 out[rr * len(widths) + q] = g.madd(splats[w], bvs[q], accs[rr * len(widths) + q])
         return out
     zeros = [ir.Constant(g.vec(w), None) for _ in range(r) for w in widths]
-    accs = g.acc_loop(g.c(0), K, 1, zeros, step)
+    start = g.c(0)
+    if ksplit > 1:
+        def steps(k, accs):
+            return [x for s in range(ksplit)
+                    for x in step(b.add(k, g.c(s)) if s else k, accs[s * n:(s + 1) * n])]
+        kend = b.mul(b.sdiv(K, g.c(ksplit)), g.c(ksplit))
+        parts = g.acc_loop(start, kend, ksplit, zeros * ksplit, steps, name="ks")
+        parts = [parts[s * n:(s + 1) * n] for s in range(ksplit)]
+        while len(parts) > 1:       # pairwise: (s0 + s1) + (s2 + s3) ...
+            parts = [[g.add(x, y) for x, y in zip(parts[p], parts[p + 1])]
+                     for p in range(0, len(parts) - 1, 2)] + parts[len(parts) & ~1:]
+        zeros, start = parts[0], kend
+    accs = g.acc_loop(start, K, 1, zeros, step)
     for rr in range(r):
         crow = b.add(b.mul(arows[rr], ldc), j)
         for q, (o, w) in enumerate(zip(offs, widths)):
