@@ -199,9 +199,22 @@ def register_with_llvm() -> None:
         _registered = True
 
 
+_requested: int | None = None     # the last count set through this module
+
+
 def set_num_threads(n: int) -> None:
     """Threads used by parallel loops (caller included); n <= 0 means the default."""
-    native_lib().tfc_set_num_threads(int(n))
+    global _requested
+    n = int(n)
+    native_lib().tfc_set_num_threads(n)
+    _requested = n
+
+
+def use_num_threads(n: int) -> None:
+    """`set_num_threads(n)` unless n is what this module set last: the cheap way
+    to size the pool before every call (whoever sizes it goes through here)."""
+    if n != _requested:
+        set_num_threads(n)
 
 
 def get_num_threads() -> int:

@@ -226,24 +226,32 @@ class PlanRunner:
 
 
 _refcount = sys.getrefcount
-_threads_now = [None]
+_native = [None]
+
+
+def _pool():
+    """runtime.native once its library loads, else False (no pool)."""
+    nat = _native[0]
+    if nat is None:
+        try:
+            from .runtime import native
+            native.native_lib()
+            nat = native
+        except Exception:     # no pool: the code runs on one thread anyway
+            nat = False
+        _native[0] = nat
+    return nat
 
 
 def _use_threads(n):
     """Sizes the runtime's thread pool for the next call (the session's config).
 
-    Set on every call, not cached: the pool is shared with whoever else sizes
-    it (another session, `runtime.native.set_num_threads`)."""
-    setter = _threads_now[0]
-    if setter is None:
-        try:
-            from .runtime import native
-            setter = native.native_lib().tfc_set_num_threads
-        except Exception:     # no pool: the code runs on one thread anyway
-            setter = False
-        _threads_now[0] = setter
-    if setter:
-        setter(n)
+    Checked on every call: the pool is shared with whoever else sizes it
+    (another session, `runtime.native.set_num_threads`), and all of them set
+    it through runtime.native, which calls into C only when the count changes."""
+    nat = _native[0] if _native[0] is not None else _pool()
+    if nat and n != nat._requested:
+        nat.set_num_threads(n)
 
 
 class _InterpretedFunction:
