@@ -110,6 +110,41 @@ class Executable:
             raise RuntimeError(f"compiled function {self.compiled.symbol} failed with code {rc}")
 
 
+class VarStorage(dict):
+    """A session's variable storage (var op -> array) that counts its changes:
+    `version` moves on every store, removal and clear, so a runner that has
+    seen a version knows its variables' arrays are still the ones it bound."""
+
+    __slots__ = ("version",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.version = 0
+
+    def __setitem__(self, key, value):
+        self.version += 1
+        dict.__setitem__(self, key, value)
+
+    def __delitem__(self, key):
+        self.version += 1
+        dict.__delitem__(self, key)
+
+    def _changed(name):
+        def method(self, *args, **kwargs):
+            self.version += 1
+            return getattr(dict, name)(self, *args, **kwargs)
+        method.__name__ = name
+        return method
+
+    pop = _changed("pop")
+    popitem = _changed("popitem")
+    clear = _changed("clear")
+    update = _changed("update")
+    setdefault = _changed("setdefault")
+    __ior__ = _changed("__ior__")
+    del _changed
+
+
 class PlanRunner:
     """Binds a session's compiled plan to its buffers and calls it, fast.
 
@@ -147,10 +182,160 @@ class PlanRunner:
                               for kind, obj in [results[r]] if kind == "fetch"]
         self._bound_vars = [None] * len(self.vars)   # the arrays now in the pointer array
         self._keep = [None] * (self.n_params + len(results))
+        self._src = [None] * self.n_params            # the feed array bound in each slot
         self.new_vars = []            # (op, array) of the last call's replaced variables
         # The last fetched arrays: reused when nobody else holds them any more.
         self._last = [None] * len(self.fresh)
         self._free_rc = [0] * len(self.fresh)
+
+    def _bind_var(self, k, arr, op, on_missing_var):
+        """Points variable k's slots at `arr` (its storage array changed)."""
+        if arr is None:
+            on_missing_var(op)
+        self._bound_vars[k] = arr
+        c = self._fb(self._char, arr, False) if arr.nbytes else self._dummy
+        for i in self.vars[k][1]:
+            self.ptrs[i] = c
+            self._keep[i] = c
+
+    def _new_result(self, n):
+        """A fresh array for result n, bound to its slot and remembered for reuse."""
+        j, shape, dt, is_fetch, _ = self.fresh[n]
+        a = np.empty(shape, dt)
+        c = self._fb(self._char, a, False) if a.nbytes else self._dummy
+        self.ptrs[j] = c
+        self._keep[j] = c
+        if is_fetch:
+            self._last[n] = a
+            self._free_rc[n] = _refcount(a)   # ours only: _last[n], keep[j], a, argument
+        return a
+
+    def _bind_rngs(self, counters):
+        """Binds the random ops' counters (created at zero); returns them, to be
+        advanced once the call has run."""
+        arrays = []
+        for op, slots in self.rngs:
+            c = counters.get(op)
+            if c is None:
+                c = counters[op] = np.zeros((), np.int64)
+            arrays.append(c)
+            p = self._fb(self._char, c, False)
+            for i in slots:
+                self.ptrs[i] = p
+                self._keep[i] = p
+        return arrays
+
+    def caller(self, feeds, fetch_ids, lock, storage, counters, on_missing_var, still_valid):
+        """The plan's call for one way of feeding and fetching it, with nothing
+        looked up per call that this binding already knows; None where the plan
+        replaces variables' arrays or returns a buffer it was given (the general
+        `run` handles those).
+
+        `feeds` lists (id(tensor), shape) of the fed tensors in the order the
+        call passes their arrays, which the caller has checked (C-contiguous,
+        these shapes, the compiled dtypes); `fetch_ids` are the id()s of the
+        fetched tensors. `storage` is the session's VarStorage and `counters`
+        its random counters, as `run` takes them. Returns `call(arrays)`, which
+        runs the plan under `lock` and returns the fetched arrays in
+        `fetch_ids` order (one fetch: its array itself). Once the storage has
+        changed since the last call, `still_valid()` is asked first; when it
+        says False, call runs nothing and returns None."""
+        if self.fetch_aliased or not all(f[3] for f in self.fresh):
+            return None
+        fresh_at = {id(f[4]): n for n, f in enumerate(self.fresh)}
+        if not all(i in fresh_at for i in fetch_ids):
+            return None
+        order = [fresh_at[i] for i in fetch_ids]
+        in_order = order == list(range(len(self.fresh)))
+        fb, char, dummy = self._fb, self._char, self._dummy
+        ptrs, keep, src, entry = self.ptrs, self._keep, self._src, self.entry
+        # Each feed's array goes to its slots; most feeds have one slot and bytes.
+        feed_slots = [(self.feed_slots.get(i, []), int(np.prod(shape)) == 0)
+                      for i, shape in feeds]
+        one_slot = None
+        if all(len(slots) == 1 and not empty for slots, empty in feed_slots):
+            one_slot = [slots[0] for slots, _ in feed_slots]
+        var_ops = [op for op, _ in self.vars]
+        bound, bind_var = self._bound_vars, self._bind_var
+        rngs, bind_rngs = self.rngs, self._bind_rngs
+        last, free_rc, new_result = self._last, self._free_rc, self._new_result
+        fresh_n = range(len(self.fresh))
+        single_fresh = len(self.fresh) == 1
+        single_fetch = len(fetch_ids) == 1
+        nthreads = self.exe.num_threads
+        pool = _pool() if nthreads is not None else False
+        symbol = self.exe.compiled.symbol
+        refcount = _refcount
+        acquire, release = lock.acquire, lock.release
+        seen = [None]          # the storage version whose arrays are bound
+
+        def bind_vars():
+            k = 0
+            for op in var_ops:
+                arr = storage.get(op)
+                if arr is not bound[k]:
+                    bind_var(k, arr, op, on_missing_var)
+                k += 1
+            seen[0] = storage.version
+
+        def bind_feeds(arrays):
+            for a, (slots, empty) in zip(arrays, feed_slots):
+                c = dummy if empty else fb(char, a, False)
+                for i in slots:
+                    ptrs[i] = c
+                    keep[i] = c
+                    src[i] = a
+
+        def call(arrays):
+            acquire()
+            try:
+                if pool and pool._requested != nthreads:
+                    pool.set_num_threads(nthreads)
+                if storage.version != seen[0]:
+                    if not still_valid():
+                        return None
+                    bind_vars()
+                if one_slot is not None:
+                    # The array bound already (the same one fed again) keeps its
+                    # pointer: the buffer we hold on it keeps numpy from moving its
+                    # memory (short of resize(refcheck=False)).
+                    for a, i in zip(arrays, one_slot):
+                        if a is not src[i]:
+                            c = fb(char, a, False)
+                            ptrs[i] = c
+                            keep[i] = c
+                            src[i] = a
+                else:
+                    bind_feeds(arrays)
+                rng_arrays = bind_rngs(counters) if rngs else None
+                # A result array is reused when only we still refer to it (the
+                # caller dropped it): its memory is paged in and already bound.
+                if single_fresh:
+                    a = last[0]
+                    if a is None or refcount(a) > free_rc[0]:
+                        a = new_result(0)
+                    outs = a
+                else:
+                    outs = []
+                    for n in fresh_n:
+                        a = last[n]
+                        if a is None or refcount(a) > free_rc[n]:
+                            a = new_result(n)
+                        outs.append(a)
+                rc = entry(ptrs)
+                if rc != 0:
+                    raise RuntimeError(f"compiled function {symbol} failed with code {rc}")
+                if rng_arrays:
+                    for c in rng_arrays:
+                        c += 1
+            finally:
+                release()
+            if single_fresh:
+                return outs if single_fetch else [outs] * len(order)
+            if single_fetch:
+                return outs[order[0]]
+            return outs if in_order else [outs[n] for n in order]
+        return call
 
     def run(self, storage, counters, feeds, on_missing_var):
         """Calls the plan; returns {id(fetch tensor): array}. Variables whose new
@@ -162,19 +347,13 @@ class PlanRunner:
         if exe.num_threads is not None:
             _use_threads(exe.num_threads)
         fb, char, dummy = self._fb, self._char, self._dummy
-        ptrs, keep = self.ptrs, self._keep
+        ptrs, keep, fed = self.ptrs, self._keep, self._src
         bound = self._bound_vars
         k = 0
-        for op, slots in self.vars:
+        for op, _ in self.vars:
             arr = storage.get(op)
             if arr is not bound[k]:
-                if arr is None:
-                    on_missing_var(op)
-                bound[k] = arr
-                c = fb(char, arr, False) if arr.nbytes else dummy
-                for i in slots:
-                    ptrs[i] = c
-                    keep[i] = c
+                self._bind_var(k, arr, op, on_missing_var)
             k += 1
         feed_slots = self.feed_slots
         for t, a in feeds.items():
@@ -184,32 +363,18 @@ class PlanRunner:
                 for i in slots:
                     ptrs[i] = c
                     keep[i] = c
-        rng_arrays = []
-        for op, slots in self.rngs:
-            c = counters.get(op)
-            if c is None:
-                c = counters[op] = np.zeros((), np.int64)
-            rng_arrays.append(c)
-            p = fb(char, c, False)
-            for i in slots:
-                ptrs[i] = p
-                keep[i] = p
+                    fed[i] = a
+        rng_arrays = self._bind_rngs(counters)
         values = {}
         new_vars = self.new_vars = []
         last, free_rc = self._last, self._free_rc
         n = 0
-        for j, shape, dt, is_fetch, obj in self.fresh:
+        for _, _, _, is_fetch, obj in self.fresh:
             a = last[n]
             # Reused when only we still refer to it (the caller dropped it): its
             # memory is paged in and already bound.
             if a is None or _refcount(a) > free_rc[n]:
-                a = np.empty(shape, dt)
-                c = fb(char, a, False) if a.nbytes else dummy
-                ptrs[j] = c
-                keep[j] = c
-                if is_fetch:
-                    last[n] = a
-                    free_rc[n] = _refcount(a)   # ours only: last[n], keep[j], a, argument
+                a = self._new_result(n)
             n += 1
             if is_fetch:
                 values[id(obj)] = a

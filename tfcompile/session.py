@@ -16,6 +16,7 @@ import numpy as np
 
 from . import dtypes as _dt
 from .config import ConfigProto
+from .compiler import VarStorage
 from .errors import FailedPreconditionError
 from .graph import Operation, Tensor, get_default_graph
 from .ir.core import TensorType
@@ -172,14 +173,118 @@ class _Plan:
         self.lock = threading.Lock()
 
 
+_MISS = object()
+_MAX_FAST = 256
+
+
+class _FastRun:
+    """The shortcut of a repeated run: the fetches of an earlier run whose feeds
+    were numpy arrays of the placeholders' dtypes, C-contiguous, keyed by their
+    tensors. A later run with feeds of the same tensors (in the same order),
+    types, shapes and layout, and the same variable shapes, needs none of the
+    general path's work (resolving feeds and fetches, converting and checking
+    values, choosing the plan, building dicts): it checks each feed against
+    what the plan was compiled for, calls the plan's bound runner and returns
+    the results in the fetches' structure. Any difference returns _MISS, and
+    the general path runs (and raises, for a bad feed, its usual errors)."""
+
+    @staticmethod
+    def make(sess, fetches, elements, plan, feed_dict):
+        """The shortcut's function of feed_dict, or None where there is none."""
+        specs = [(id(k), v.shape, np.dtype(k.dtype._np)) for k, v in feed_dict.items()]
+        if any(v.dtype != dt for v, (_, _, dt) in zip(feed_dict.values(), specs)):
+            return None
+        tensors = [el for el in elements if type(el) is Tensor]
+        epoch = sess._epoch
+        call = plan.runner.caller([(i, shape) for i, shape, _ in specs],
+                                  [id(t) for t in tensors],
+                                  plan.lock, sess._storage, sess._rng_counters,
+                                  sess._missing_variable, lambda: sess._epoch == epoch)
+        if call is None:
+            return None
+        pos = {id(t): n for n, t in enumerate(tensors)}
+        # per element: (index into the call's arrays or None for an op, is it 0-d)
+        scalar = [len(t.shape) == 0 for t in plan.result_types]
+        at = {id(el): (pos[id(el)], scalar[pos[id(el)]]) if type(el) is Tensor else (None, False)
+              for el in elements}
+        # holds the fetches and fed tensors, so that their ids stay theirs
+        held = (fetches if type(fetches) is Tensor else tuple(fetches), tuple(feed_dict))
+        check = _FastRun._feed_check(specs)
+        if type(fetches) is Tensor:
+            is_scalar = at[id(fetches)][1]
+
+            def run(feed_dict, _held=held):
+                arrays = check(feed_dict)
+                if arrays is None:
+                    return _MISS
+                out = call(arrays)
+                if out is None:
+                    return _MISS
+                return out[()] if is_scalar else out
+            return run
+        template = [at[id(f)] for f in fetches]
+        seq = type(fetches)
+        single = len(tensors) == 1
+
+        def run_seq(feed_dict, _held=held):
+            arrays = check(feed_dict)
+            if arrays is None:
+                return _MISS
+            outs = call(arrays)
+            if outs is None:
+                return _MISS
+            if single:
+                outs = (outs,)
+            items = [None if i is None else (outs[i][()] if sc else outs[i])
+                     for i, sc in template]
+            return items if seq is list else seq(items)
+        return run_seq
+
+    @staticmethod
+    def _feed_check(specs):
+        """feed_dict -> the feeds' arrays in order, or None when they are not
+        (all, and only) arrays of the compiled tensors, dtypes, shapes, layout."""
+        ndarray = np.ndarray
+        nfeeds = len(specs)
+        if nfeeds == 1:
+            (fid, shape, dt), = specs
+
+            def check_one(feed_dict):
+                if type(feed_dict) is not dict or len(feed_dict) != 1:
+                    return None
+                for key, v in feed_dict.items():
+                    if id(key) != fid or type(v) is not ndarray or \
+                            (v.dtype is not dt and v.dtype != dt) or v.shape != shape or \
+                            not v.flags.c_contiguous:
+                        return None
+                    return (v,)
+            return check_one
+
+        def check(feed_dict):
+            if type(feed_dict) is not dict:
+                return () if feed_dict is None and nfeeds == 0 else None
+            if len(feed_dict) != nfeeds:
+                return None
+            arrays = []
+            for (key, v), (fid, shape, dt) in zip(feed_dict.items(), specs):
+                if id(key) != fid or type(v) is not ndarray or \
+                        (v.dtype is not dt and v.dtype != dt) or v.shape != shape or \
+                        not v.flags.c_contiguous:
+                    return None
+                arrays.append(v)
+            return arrays
+        return check
+
+
 class BaseSession:
     def __init__(self, target="", graph=None, config=None):
         self._graph = graph if graph is not None else get_default_graph()
         self._config = config if config is not None else ConfigProto()
         self._closed = False
-        self._storage = {}         # var op -> np.ndarray
+        self._storage = VarStorage()   # var op -> np.ndarray
         self._rng_counters = {}    # random op -> np.ndarray(int64 scalar)
         self._plans = {}
+        self._fast = {}            # fetches -> _FastRun, the shortcut of a repeated run
         self._epoch = 0            # bumps when a variable is first set or reshaped
         self._seed_rng = np.random.default_rng()
         self._random_seeds = {}
@@ -202,6 +307,7 @@ class BaseSession:
 
     def close(self):
         self._closed = True
+        self._fast.clear()
         self._plans.clear()
         self._storage.clear()
 
@@ -226,6 +332,22 @@ class BaseSession:
 
     # ---- the run path
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
+        # A run repeating an earlier one's fetches and feed signature takes the
+        # shortcut that run left (see _FastRun); anything else the full path.
+        t = type(fetches)
+        if t is Tensor:
+            fast = self._fast.get(id(fetches))
+        elif t is list or t is tuple:
+            fast = self._fast.get((t, *map(id, fetches)))
+        else:
+            fast = None
+        if fast is not None:
+            out = fast(feed_dict)
+            if out is not _MISS:
+                return out
+        return self._run(fetches, feed_dict)
+
+    def _run(self, fetches, feed_dict):
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
         if not self._graph._ops:
@@ -233,15 +355,50 @@ class BaseSession:
                                "before calling run().")
         feeds = self._resolve_feeds(feed_dict)
         if type(fetches) is Tensor and fetches._op._graph is self._graph:
-            return _scalar(self._run_elements([fetches], [], feeds)[id(fetches)])
+            plan = self._plan([fetches], [], feeds)
+            value = self._execute(plan, feeds)[id(fetches)]
+            self._add_fast(fetches, [fetches], plan, feed_dict, feeds)
+            return _scalar(value)
         mapper = _FetchMapper(self._graph, fetches)
         fetch_tensors, targets = [], []
         for el in mapper.elements:
             (fetch_tensors if isinstance(el, Tensor) else targets).append(el)
-        values = self._run_elements(fetch_tensors, targets, feeds)
+        plan = self._plan(fetch_tensors, targets, feeds)
+        values = self._execute(plan, feeds)
         out = [_scalar(values.get(id(el))) if isinstance(el, Tensor) else None
                for el in mapper.elements]
+        if type(fetches) in (list, tuple) and all(type(f) in (Tensor, Operation)
+                                                  for f in fetches):
+            self._add_fast(fetches, mapper.elements, plan, feed_dict, feeds)
         return mapper.rebuild(out)
+
+    def _add_fast(self, fetches, elements, plan, feed_dict, feeds):
+        """Leaves a shortcut for runs like this one (see _FastRun), where one can
+        serve them: the feeds were arrays used as given, keyed by their tensors."""
+        if plan.runner is None or (feed_dict and type(feed_dict) is not dict):
+            return
+        if feed_dict:
+            for k, v in feed_dict.items():
+                if type(k) is not Tensor or feeds.get(k) is not v:
+                    return
+        fast = _FastRun.make(self, fetches, elements, plan, feed_dict or {})
+        if fast is None:
+            return
+        if len(self._fast) >= _MAX_FAST:
+            self._fast.clear()
+        if type(fetches) is Tensor:
+            self._fast[id(fetches)] = fast
+        else:
+            self._fast[(type(fetches), *map(id, fetches))] = fast
+
+    def _plan(self, fetch_tensors, targets, feeds):
+        key = (*map(id, fetch_tensors), None, *map(id, targets), None,
+               *[(id(t), a.shape, a.dtype.char) for t, a in feeds.items()], self._epoch)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._compile(fetch_tensors, targets, feeds)
+            self._plans[key] = plan
+        return plan
 
     def _resolve_feeds(self, feed_dict):
         feeds = {}
@@ -264,15 +421,6 @@ class BaseSession:
                                     f"{e.args[0] if e.args else e}") from None
             feeds[t] = _feed_array(t, value)
         return feeds
-
-    def _run_elements(self, fetch_tensors, targets, feeds):
-        key = (*map(id, fetch_tensors), None, *map(id, targets), None,
-               *[(id(t), a.shape, a.dtype.char) for t, a in feeds.items()], self._epoch)
-        plan = self._plans.get(key)
-        if plan is None:
-            plan = self._compile(fetch_tensors, targets, feeds)
-            self._plans[key] = plan
-        return self._execute(plan, feeds)
 
     def _seed_for(self, op):
         if op not in self._random_seeds:
