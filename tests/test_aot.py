@@ -697,3 +697,28 @@ def test_mnist_example_exported_by_cli_classifies_like_python(tmp_path):
     assert n == len(labels)
     assert abs(c_correct - py_correct) <= 1, (c_correct, py_correct)
 
+
+
+def test_convolutional_model_exports(tmp_path):
+    # conv2d (implicit im2col, its bias/relu epilogue), max pool, a strided
+    # VALID conv2d and a dense layer: the library's outputs equal Session.run's.
+    rng = np.random.default_rng(3)
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None, 12, 12, 3], name="x")
+        k1 = tf.Variable(rng.normal(0, 0.3, (5, 5, 3, 20)).astype(np.float32))
+        b1 = tf.Variable(rng.normal(0, 0.1, 20).astype(np.float32))
+        k2 = tf.Variable(rng.normal(0, 0.3, (3, 3, 20, 7)).astype(np.float32))
+        w = tf.Variable(rng.normal(0, 0.3, (2 * 2 * 7, 4)).astype(np.float32))
+        h = tf.nn.relu(tf.nn.conv2d(x, k1, [1, 1, 1, 1], "SAME") + b1)
+        p = tf.nn.max_pool(h, [1, 2, 2, 1], [1, 2, 2, 1], "SAME")
+        c = tf.nn.conv2d(p, k2, [1, 2, 2, 1], "VALID")
+        y = tf.matmul(tf.reshape(c, [-1, 28]), w, name="y")
+        sess = tf.Session()
+        sess.run(tf.global_variables_initializer())
+    xs = rng.normal(size=(3, 12, 12, 3)).astype(np.float32)
+    want = sess.run(y, {x: xs})
+    exp = aot.export(sess, {x: [3, 12, 12, 3]}, [y], "cnn", tmp_path)
+    got = load(exp.signature_file)(xs)
+    got = got[0] if isinstance(got, list) else got
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
