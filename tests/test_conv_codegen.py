@@ -140,3 +140,39 @@ def test_bad_geometry_is_an_ir_error():
             dilations=(1, 1), window=(3, 3))
     with pytest.raises(IRError, match="f32 or f64"):
         _fn("conv2d", (1, 5, 5, 2), (3, 3, 2, 1), "i32", strides=(1, 1), dilations=(1, 1))
+
+
+PADDED_CASES = [
+    # x shape, (top, bottom) zero rows, w shape, strides, dilations
+    ((2, 14, 14, 8), (2, 2), (5, 5, 8, 16), (1, 1), (1, 1)),   # SAME 5x5
+    ((3, 9, 6, 2), (3, 0), (4, 3, 2, 5), (1, 1), (1, 1)),      # top only
+    ((2, 9, 6, 2), (0, 4), (3, 3, 2, 5), (2, 1), (1, 1)),      # bottom only, strided
+    ((2, 11, 7, 3), (5, 6), (3, 2, 3, 4), (3, 1), (2, 1)),     # pads past the window, dilated
+    ((1, 5, 30, 2), (1, 1), (3, 3, 2, 7), (1, 2), (1, 1)),     # rows of blocks span output rows
+    ((8, 2, 2, 3), (1, 1), (3, 3, 3, 4), (1, 1), (1, 1)),      # blocks span images
+]
+
+
+@pytest.mark.parametrize("xs,rows,ws,s,d", PADDED_CASES)
+def test_conv2d_skips_kernel_rows_over_zero_padding(xs, rows, ws, s, d):
+    # conv2d of a zero-padded input: the codegen skips kernel rows that only
+    # meet padding rows; the result must still be the interpreter's.
+    fn = Function()
+    b = Builder(fn)
+    x = b.param(TensorType(xs, "f32"), "x")
+    w = b.param(TensorType(ws, "f32"), "w")
+    xp = b.emit("pad", [x], low=[0, rows[0], 1, 0], high=[0, rows[1], 1, 0], value=0)
+    b.result(b.emit("conv2d", [xp, w], strides=s, dilations=d), "out")
+    _check(fn)
+
+
+def test_conv2d_of_a_cropped_pad():
+    # the lowering crops rows past the last window off the padded input
+    fn = Function()
+    b = Builder(fn)
+    x = b.param(TensorType((2, 8, 8, 3), "f32"), "x")
+    w = b.param(TensorType((3, 3, 3, 6), "f32"), "w")
+    xp = b.emit("pad", [x], low=[0, 2, 1, 0], high=[0, 3, 1, 0], value=0)
+    xp = b.emit("slice", [xp], start=[0, 0, 0, 0], limit=[2, 12, 10, 3], stride=[1, 1, 1, 1])
+    b.result(b.emit("conv2d", [xp, w], strides=(2, 1), dilations=(1, 1)), "out")
+    _check(fn)

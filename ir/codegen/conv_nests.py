@@ -73,6 +73,65 @@ def geometry(conv):
     return taps, pixels, x, y
 
 
+def _max(b, x, y):
+    return b.select(b.icmp_signed(">", x, y), x, y)
+
+
+def zero_rows(x):
+    """(top, bottom): how many of x's first and last rows (dim 1) are known to
+    be zeros, from the pad (or a slice of a pad) that made x."""
+    p = x.producer
+    cut = 0                                   # rows a slice dropped at the bottom
+    if (p is not None and p.op == "slice" and p.attrs["start"][1] == 0
+            and list(p.attrs["stride"]) == [1] * len(p.attrs["stride"])):
+        cut = p.operands[0].shape[1] - p.attrs["limit"][1]
+        p = p.operands[0].producer
+    if p is None or p.op != "pad" or p.attrs["value"] != 0:
+        return 0, 0
+    return p.attrs["low"][1], max(0, p.attrs["high"][1] - cut)
+
+
+def _tap_rows(g, conv, kmap, rows, nrows):
+    """For conv2d whose input has zero rows at the top or bottom (its padding):
+    (i_lo, i_hi), the kernel rows that reach a nonzero input row for some
+    output row of the block -- the others only add zeros. None if not
+    applicable."""
+    ins = conv.producer
+    x, w = ins.operands
+    if ins.op != "conv2d":
+        return None
+    kh = w.shape[0]
+    hp, wp, c = x.shape[1:]
+    sh, _ = ins.attrs["strides"]
+    dh, _ = ins.attrs["dilations"]
+    top, bottom = zero_rows(x)
+    if (top == 0 and bottom == 0) or kh < 2 or kmap[0] != (kh, dh * wp * c):
+        return None
+    b = g.b
+    _, ho, wo, _ = conv.shape
+    if wo < nrows:          # a block would span more than two output rows
+        return None
+    oh0 = b.urem(b.udiv(rows, g.c(wo)), g.c(ho))
+    oh1 = b.urem(b.udiv(b.add(rows, g.c(nrows - 1)), g.c(wo)), g.c(ho))
+    # kernel row i reads input row oh*sh + i*dh: nonzero rows are [top, hp - bottom)
+    # lo(oh) = ceil((top - oh*sh) / dh) falls as oh grows, as does
+    # hi(oh) = floor((hp - bottom - 1 - oh*sh) / dh) + 1: over the block's output
+    # rows [oh0, oh1] (one image: oh1 >= oh0) the union is [lo(oh1), hi(oh0)).
+    def lo(oh):
+        t = b.sub(g.c(top + dh - 1), b.mul(oh, g.c(sh)))
+        # ceil for t may be negative: floor((top - oh*sh + dh - 1) / dh), clamped at 0
+        return _max(b, b.sdiv(t, g.c(dh)), g.c(0))
+
+    def hi(oh):
+        t = b.sub(g.c(hp - bottom - 1), b.mul(oh, g.c(sh)))
+        q = b.sdiv(b.add(t, g.c(dh * kh)), g.c(dh))      # (t >= -dh*kh: floor via offset)
+        return g.min(b.sub(q, g.c(kh - 1)), g.c(kh))
+    same_image = b.icmp_unsigned("<=", oh0, oh1)
+    i_lo = b.select(same_image, lo(oh1), g.c(0))
+    i_hi = b.select(same_image, hi(oh0), g.c(kh))
+    return i_lo, i_hi
+
+
 def conv_nest(em, k, j, o, conv, members, extras):
     """The NestCall computing `o` (conv, or its elementwise epilogue) for
     KernelEmitter `em`."""
@@ -112,6 +171,10 @@ def conv_nest(em, k, j, o, conv, members, extras):
 
     def tiles(first, rows, nrows, k_lo, k_hi):
         """C[rows[0] .. +nrows, :] over K chunk `first`.. (first: i1, zero start)."""
+        useful = _tap_rows(g, conv, kmap, rows, nrows)
+        if useful is not None:                # skip kernel rows that read padding only
+            k_lo = _max(b, k_lo, useful[0])
+            k_hi = _max(b, k_lo, g.min(k_hi, useful[1]))
         moffs = []
         for r in range(nrows):
             m = b.add(rows, g.c(r)) if r else rows
