@@ -283,3 +283,27 @@ def test_var_storage_counts_every_change():
     assert changed()
     st.clear()
     assert changed() and st == {}
+
+
+def test_big_buffers_start_on_cache_lines():
+    """Variables and results of 4 KB or more start on a 64-byte line (numpy's
+    own allocations are only 16-byte aligned), whatever gave the value."""
+    rng = np.random.default_rng(6)
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None, 300], name="x")
+        W = tf.Variable(rng.standard_normal((300, 40)).astype(np.float32), name="W")
+        small = tf.Variable(np.ones(3, np.float32), name="small")
+        y = tf.matmul(x, W) * tf.reduce_sum(small)
+    with tf.Session(graph=g) as s:
+        s.run(tf.global_variables_initializer())
+        assert s._storage[W.op].ctypes.data % 64 == 0
+        new_W = rng.standard_normal((300, 40)).astype(np.float32)
+        W.load(new_W[:, ::1], s)
+        assert s._storage[W.op].ctypes.data % 64 == 0
+        np.testing.assert_array_equal(s.run(W), new_W)
+        np.testing.assert_array_equal(s.run(small), np.ones(3, np.float32))
+        xv = rng.standard_normal((50, 300)).astype(np.float32)
+        out = s.run(y, {x: xv})
+        assert out.ctypes.data % 64 == 0 and out.flags.c_contiguous and out.shape == (50, 40)
+        np.testing.assert_allclose(out, (xv.astype(np.float64) @ new_W) * 3, rtol=1e-4, atol=1e-4)

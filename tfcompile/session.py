@@ -16,7 +16,7 @@ import numpy as np
 
 from . import dtypes as _dt
 from .config import ConfigProto
-from .compiler import VarStorage
+from .compiler import VarStorage, aligned_empty
 from .errors import FailedPreconditionError
 from .graph import Operation, Tensor, get_default_graph
 from .ir.core import TensorType
@@ -480,7 +480,7 @@ class BaseSession:
             if i in plan.aliases:
                 outs.append(args[plan.aliases[i]])
             else:
-                outs.append(np.empty(t.shape, t.np_dtype))
+                outs.append(aligned_empty(t.shape, t.np_dtype))
         with plan.lock:
             plan.exe.call(args, outs)
         for kind, obj in plan.params:
@@ -499,10 +499,12 @@ class BaseSession:
 
     def _load_variable(self, var, value):
         op = var.op
-        arr = np.array(value, dtype=var.dtype.as_numpy_dtype, order="C")
+        arr = np.asarray(value, dtype=var.dtype.as_numpy_dtype)
         if not var.shape.is_compatible_with(arr.shape):
             raise ValueError(f"Cannot load value of shape {arr.shape} into variable "
                              f"{var.name} of shape {var.shape}")
+        arr, src = aligned_empty(arr.shape, arr.dtype), arr   # the session's own copy
+        arr[...] = src
         old = self._storage.get(op)
         if old is None or old.shape != arr.shape:
             self._epoch += 1
