@@ -11,6 +11,10 @@ and warm disk-cache load of the Adam step, each measured in a fresh process
 (`--worker`): the first `Session.run` minus a later one, after the variable
 initializer has run (so process start-up costs are apart).
 
+The forward rows also time the compiled code alone (the plan's entry point
+called directly, in the same alternation): the rest of a `Session.run` is
+its Python run path.
+
 Times are medians over `repeats` samples, ours and numpy's alternating so
 both see the same load on a shared machine (or, with --blocks, each side's
 samples together: after a call numpy's BLAS threads keep spinning for a
@@ -209,9 +213,14 @@ def bench_forward(tf, dims, batch, threads, repeats):
     s.run(init)
     err = float(np.max(np.abs(s.run(logits, {x: xb}) - np_forward(xb, params))))
     feed = {x: xb}
-    t_ours, t_np = per_call([lambda: s.run(logits, feed), lambda: np_forward(xb, params)],
-                            repeats)
-    return t_ours, t_np, f"max diff {err:.1e}"
+    fs = [lambda: s.run(logits, feed), lambda: np_forward(xb, params)]
+    runner = list(s._plans.values())[-1].runner
+    if runner is not None:      # the compiled code alone: the rest is the Python run path
+        entry, ptrs = runner.entry, runner.ptrs
+        fs.append(lambda: entry(ptrs))
+    t_ours, t_np, *t_code = per_call(fs, repeats)
+    code = f", compiled code alone {fmt(t_code[0])}" if t_code else ""
+    return t_ours, t_np, f"max diff {err:.1e}{code}"
 
 
 def bench_dispatch(tf, threads, repeats):
