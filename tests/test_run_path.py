@@ -73,6 +73,23 @@ def test_held_results_are_never_overwritten():
         assert len({id(a) for a in held}) == len(held)
 
 
+def test_views_of_big_results_are_never_overwritten():
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [4, 3000], name="x")
+        y = x * 2.0
+    with tf.Session(graph=g) as s:
+        views = []
+        for i in range(4):
+            out = s.run(y, {x: np.full((4, 3000), i, np.float32)})
+            views.append((i, out[1], out[2:, 5:9], out.reshape(-1)[::7]))
+            del out
+        for i, row, block, strided in views:
+            np.testing.assert_array_equal(row, np.full(3000, 2.0 * i, np.float32))
+            np.testing.assert_array_equal(block, np.full((2, 4), 2.0 * i, np.float32))
+            assert (strided == 2.0 * i).all()
+
+
 def test_feeds_the_shortcut_does_not_take_still_work_or_fail_as_before():
     rng = np.random.default_rng(2)
     g, x, logits, init, params = _mlp(rng)
@@ -285,9 +302,9 @@ def test_var_storage_counts_every_change():
     assert changed() and st == {}
 
 
-def test_big_buffers_start_on_cache_lines():
-    """Variables and results of 4 KB or more start on a 64-byte line (numpy's
-    own allocations are only 16-byte aligned), whatever gave the value."""
+def test_big_variables_start_on_cache_lines():
+    """Variables of 4 KB or more start on a 64-byte line (numpy's own
+    allocations are only 16-byte aligned), whatever gave the value."""
     rng = np.random.default_rng(6)
     g = tf.Graph()
     with g.as_default():
@@ -305,5 +322,5 @@ def test_big_buffers_start_on_cache_lines():
         np.testing.assert_array_equal(s.run(small), np.ones(3, np.float32))
         xv = rng.standard_normal((50, 300)).astype(np.float32)
         out = s.run(y, {x: xv})
-        assert out.ctypes.data % 64 == 0 and out.flags.c_contiguous and out.shape == (50, 40)
+        assert out.flags.c_contiguous and out.shape == (50, 40)
         np.testing.assert_allclose(out, (xv.astype(np.float64) @ new_W) * 3, rtol=1e-4, atol=1e-4)

@@ -219,9 +219,14 @@ class PlanRunner:
             self._keep[i] = c
 
     def _new_result(self, n):
-        """A fresh array for result n, bound to its slot and remembered for reuse."""
+        """A fresh array for result n, bound to its slot and remembered for reuse.
+
+        A variable's new array starts on a cache line (the next runs read it);
+        a fetched one owns its memory, as numpy allocates it: a view the caller
+        keeps of it then holds it (and so keeps it from being reused), whereas
+        a view of an aligned slice would hold only the buffer beneath."""
         j, shape, dt, is_fetch, _ = self.fresh[n]
-        a = aligned_empty(shape, dt)
+        a = np.empty(shape, dt) if is_fetch else aligned_empty(shape, dt)
         c = self._fb(self._char, a, False) if a.nbytes else self._dummy
         self.ptrs[j] = c
         self._keep[j] = c

@@ -480,7 +480,7 @@ class BaseSession:
             if i in plan.aliases:
                 outs.append(args[plan.aliases[i]])
             else:
-                outs.append(aligned_empty(t.shape, t.np_dtype))
+                outs.append(np.empty(t.shape, t.np_dtype))
         with plan.lock:
             plan.exe.call(args, outs)
         for kind, obj in plan.params:
