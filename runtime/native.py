@@ -199,7 +199,9 @@ def register_with_llvm() -> None:
         _registered = True
 
 
-_requested: int | None = None     # the last count set through this module
+# The last count set through this module: a caller that sizes the pool before
+# every call compares with it and goes into C only when the count changes.
+_requested: int | None = None
 
 
 def set_num_threads(n: int) -> None:
@@ -208,13 +210,6 @@ def set_num_threads(n: int) -> None:
     n = int(n)
     native_lib().tfc_set_num_threads(n)
     _requested = n
-
-
-def use_num_threads(n: int) -> None:
-    """`set_num_threads(n)` unless n is what this module set last: the cheap way
-    to size the pool before every call (whoever sizes it goes through here)."""
-    if n != _requested:
-        set_num_threads(n)
 
 
 def get_num_threads() -> int:
