@@ -395,6 +395,35 @@ def _emit_pack(g: _Lib, name, R, x_contig: bool):
     return fn
 
 
+def _prefetch_next_panel(g: _Lib, B, ldb, tb, N, K, jc, pc, first_block, t, calls,
+                         blk: Blocking):
+    """Prefetches into L2 the t-th of `calls` slices of the rows of B that the
+    next panel will pack (B not transposed), during the first block of rows
+    of A: reading B from memory then overlaps this panel's micro-kernels
+    instead of stalling the packing (a dense layer's 12.8 MB weight at batch
+    64: about 7% of the call)."""
+    b = g.b
+    nxt = b.add(pc, g.c(blk.kc))
+    wrap = b.icmp_signed(">=", nxt, K)
+    pc2 = b.select(wrap, g.c(0), nxt)
+    jc2 = b.select(wrap, b.add(jc, g.c(blk.nc)), jc)
+    go = b.and_(b.icmp_signed("<", jc2, N), b.icmp_signed("==", tb, ir.Constant(tb.type, 0)))
+    go = b.and_(go, first_block)
+    with g.if_then(go, "pf"):
+        kc2 = g.min(g.c(blk.kc), b.sub(K, pc2))
+        nc2 = g.min(g.c(blk.nc), b.sub(N, jc2))
+        r0 = b.sdiv(b.mul(t, kc2), calls)
+        r1 = b.sdiv(b.mul(b.add(t, g.c(1)), kc2), calls)
+        per_line = 64 // g.size
+        pf = g.module.globals.get("llvm.prefetch.p0") or ir.Function(
+            g.module, ir.FunctionType(ir.VoidType(), [PTR, I32, I32, I32]), "llvm.prefetch.p0")
+        with g.loop(r0, r1, name="pfr") as r:
+            base = b.add(b.mul(b.add(pc2, r), ldb), jc2)
+            with g.loop(g.c(0), nc2, step=per_line, name="pfc") as c:
+                b.call(pf, [g.gep(B, b.add(base, c)), ir.Constant(I32, 0), ir.Constant(I32, 2),
+                            ir.Constant(I32, 1)])
+
+
 def _emit_micro(g: _Lib, name, blk: Blocking):
     """micro(ap, bp, c, kcp, mr, nr, first, ldc): C[:mr, :nr] (+)= Ap @ Bp.
 
@@ -492,9 +521,15 @@ def _packed(g: _Lib, fn, blk: Blocking, internal: bool):
                                 b.call(packs[(MR, True)], [A, abuf, ic, mc, pc, kc, kcp, lda])
                             with o2:
                                 b.call(packs[(MR, False)], [A, abuf, ic, mc, pc, kc, kcp, lda])
+                        nsl = b.sdiv(b.add(nc, g.c(NR - 1)), g.c(NR))
+                        calls = b.mul(b.sdiv(b.add(mc, g.c(MR - 1)), g.c(MR)), nsl)
                         with g.loop(g.c(0), mc, step=MR, name="ir") as ir_:
                             with g.loop(g.c(0), nc, step=NR, name="jr") as jr:
                                 row, col = b.add(ic, ir_), b.add(jc, jr)
+                                t = b.add(b.mul(b.sdiv(ir_, g.c(MR)), nsl), b.sdiv(jr, g.c(NR)))
+                                _prefetch_next_panel(g, B, ldb, tb, N, K, jc, pc,
+                                                     b.icmp_signed("==", ic, g.c(0)), t,
+                                                     calls, blk)
                                 b.call(micro, [g.gep(abuf, b.mul(ir_, kcp)),
                                                g.gep(bbuf, b.mul(jr, kcp)),
                                                g.gep(C, b.add(b.mul(row, ldc), col)),
