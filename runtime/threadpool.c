@@ -21,18 +21,6 @@
  * TFC_DEFAULT_SPIN_US and can be set with the TFC_SPIN_US environment
  * variable (read at first use; 0 disables spinning).
  *
- * Backing off.  A parallel call loses when the caller, done with its own
- * chunks, waits for the others longer than running them itself would have
- * taken: a worker was descheduled in the middle of its chunk because other
- * processes compete for the cores, and the caller waits until it runs again
- * (often milliseconds).  The caller keeps a decaying sum of what sharing
- * gained (its own time per chunk times the chunks others ran, less its
- * wait); once the losses outweigh the gains by BACKOFF_SLACK_NS (a slow
- * start after a pause is no reason), parallel calls run on the caller alone
- * for a while (BACKOFF_MIN_NS, doubling up to BACKOFF_MAX_NS while the
- * losses start again soon after), then share again.  Meanwhile the idle
- * workers go to sleep and leave the cores to the others.
- *
  * Concurrency.  One caller drives the pool at a time.  A call made while the
  * pool is busy -- from another OS thread, or re-entrantly from inside fn on
  * any thread -- runs inline on its caller as fn(ctx, 0, n); it never blocks
@@ -57,9 +45,6 @@
 #endif
 #define TFC_MAX_THREADS 1024          /* x TFC_DYNAMIC_CHUNKS: below 1 << 16 (chunk field) */
 #define TFC_DEFAULT_SPIN_US 100
-#define BACKOFF_SLACK_NS 200000LL     /* net loss that sends the caller alone */
-#define BACKOFF_MIN_NS 1000000LL      /* 1 ms alone, then */
-#define BACKOFF_MAX_NS 64000000LL     /* doubling up to 64 ms */
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
@@ -90,11 +75,6 @@ static struct {
     int requested;              /* tfc_set_num_threads value, 0 = default */
     int default_threads;        /* set once in init_once */
     long spin_ns;
-
-    /* backing off (under submit) */
-    int64_t gained;             /* decaying sum over shared calls, ns */
-    int64_t solo_until;         /* parallel calls run alone until then */
-    int64_t backoff_ns;         /* length of the last time alone */
 } pool = {
     .submit = PTHREAD_MUTEX_INITIALIZER,
     .wake_mu = PTHREAD_MUTEX_INITIALIZER,
@@ -162,8 +142,6 @@ static void after_fork_child(void) {
     pool.shutdown = 0;
     pool.nworkers = 0;
     pool.workers = NULL;   /* their pthread_t values mean nothing here */
-    pool.gained = 0;
-    pool.solo_until = 0;
     tfc_inside = 0;
 }
 
@@ -203,16 +181,14 @@ static void finish_chunk(int64_t chunks) {
     }
 }
 
-/* Claims and runs chunks of the job in counter value `c` until none is left;
-   returns how many it ran. */
-static int64_t run_chunks(uint64_t c) {
-    int64_t ran = 0;
+/* Claims and runs chunks of the job in counter value `c` until none is left. */
+static void run_chunks(uint64_t c) {
     for (;;) {
         int64_t k = CHUNKS_OF(c), i = NEXT_OF(c);
         tfc_fn fn;
         void *ctx;
         int64_t n, q, r, begin;
-        if (i >= k) return ran;
+        if (i >= k) return;
         fn = LOAD_RELAXED(&pool.fn);
         ctx = LOAD_RELAXED(&pool.ctx);
         n = LOAD_RELAXED(&pool.n);
@@ -225,7 +201,6 @@ static int64_t run_chunks(uint64_t c) {
         begin = i * q + (i < r ? i : r);
         fn(ctx, begin, begin + q + (i < r));
         finish_chunk(k);
-        ran++;
         c = __atomic_load_n(&pool.counter, __ATOMIC_ACQUIRE);
     }
 }
@@ -328,27 +303,9 @@ static void wake_workers(int64_t count) {
     pthread_mutex_unlock(&pool.wake_mu);
 }
 
-/* Caller side, under pool.submit: the caller ran `mine` of `chunks` chunks
-   from t0 to t1, and the others had finished at t2. */
-static void judge(int64_t mine, int64_t chunks, int64_t t0, int64_t t1, int64_t t2) {
-    if (mine <= 0 || mine >= chunks) return;      /* not shared: nothing learnt */
-    /* alone: about (t1 - t0) * chunks / mine; shared: t2 - t0.  The sum
-       forgets with a time constant of 64 shared calls. */
-    pool.gained += (t1 - t0) * chunks / mine - (t2 - t0) - pool.gained / 64;
-    if (pool.gained > -BACKOFF_SLACK_NS) return;
-    /* losing again soon after the last time alone: stay alone longer */
-    if (pool.solo_until > 0 && t2 - pool.solo_until < 16 * pool.backoff_ns)
-        pool.backoff_ns = pool.backoff_ns * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS
-                                                               : pool.backoff_ns * 2;
-    else
-        pool.backoff_ns = BACKOFF_MIN_NS;
-    pool.solo_until = t2 + pool.backoff_ns;
-    pool.gained = 0;
-}
-
 static void parallel_for(tfc_fn fn, void *ctx, int64_t n, int64_t grain, int per_thread) {
     int threads, workers;
-    int64_t chunks, mine, t0, t1;
+    int64_t chunks;
     uint64_t c;
     if (n <= 0) return;
     if (grain < 1) grain = 1;
@@ -365,8 +322,7 @@ static void parallel_for(tfc_fn fn, void *ctx, int64_t n, int64_t grain, int per
     workers = ensure_workers(threads - 1);
     chunks = n / grain;                   /* so every chunk has >= grain items */
     if (chunks > (int64_t)(workers + 1) * per_thread) chunks = (int64_t)(workers + 1) * per_thread;
-    t0 = now_ns();
-    if (chunks <= 1 || t0 < pool.solo_until) {
+    if (chunks <= 1) {
         pthread_mutex_unlock(&pool.submit);
         fn(ctx, 0, n);
         return;
@@ -380,10 +336,8 @@ static void parallel_for(tfc_fn fn, void *ctx, int64_t n, int64_t grain, int per
     c = ((uint64_t)pool.gen << 32) | ((uint64_t)chunks << 16);
     STORE(&pool.counter, c);              /* publishes the fields above */
     wake_workers(chunks - 1);
-    mine = run_chunks(c);
-    t1 = now_ns();
+    run_chunks(c);
     wait_done(chunks);
-    judge(mine, chunks, t0, t1, now_ns());
     tfc_inside = 0;
     pthread_mutex_unlock(&pool.submit);
 }
