@@ -9,13 +9,16 @@ function the compiler picks for that shape (ir/codegen/gemm.py; one thread,
 so only on the 1-thread rows), `session` is `Session.run` of `tf.matmul` on
 placeholders (tasks split across the runtime's pool), `numpy` is `a @ b` with
 its BLAS limited to the same threads (threadpoolctl). Best-of and median of
-`--repeats` runs, taken in alternation so all see the same machine load.
+`--repeats` runs, taken in turns (three rounds of blocks of calls, a 0.2 s
+pause before each block so the last library's spinning threads have gone to
+sleep) so all see the same machine load.
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
-import time
+import os
+import sys
 
 import cffi
 import numpy as np
@@ -48,6 +51,8 @@ def main():
     ap.add_argument("--repeats", type=int, default=9)
     args = ap.parse_args()
     import tfcompile as tf
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from benchmarks.harness import timed_blocks
     from tfcompile.ir.codegen import gemm, library
     from tfcompile.ir.codegen.dot_nests import library_kind
     from tfcompile.runtime import native
@@ -74,25 +79,22 @@ def main():
             calls = {"session": lambda: s.run(prod, feed), "numpy": lambda: a @ b}
             if threads == 1:
                 calls["library"] = lambda: lib(*ptrs, n, n, n, n, n, n, 0)
-            times = {k: [] for k in calls}
             with blas_threads(threads):
                 np.testing.assert_allclose(got, a @ b, rtol=1e-3, atol=1e-2 * np.sqrt(n))
-                for f in calls.values():
-                    f()
                 reps = args.repeats if n <= 1024 else max(3, args.repeats // 2)
-                for _ in range(reps):
-                    for k, f in calls.items():
-                        t0 = time.perf_counter()
-                        f()
-                        times[k].append(time.perf_counter() - t0)
+                # Turns of several calls after a pause, not call by call: OpenBLAS's
+                # threads spin for a while after each call and would take the
+                # second core from the next library's threads.
+                stats = timed_blocks([(1, f) for f in calls.values()], reps, 3, 0.2)
+            times = dict(zip(calls, stats))          # name -> (median, fastest)
             native.set_num_threads(0)
             flops = 2.0 * n ** 3
 
             def col(k):
                 if k not in times:
                     return ""
-                return f"{flops / min(times[k]) / 1e9:6.1f} / {flops / np.median(times[k]) / 1e9:5.1f}"
-            ratio = np.median(times["numpy"]) / np.median(times["session"])
+                return f"{flops / times[k][1] / 1e9:6.1f} / {flops / times[k][0] / 1e9:5.1f}"
+            ratio = times["numpy"][0] / times["session"][0]
             print(f"{n:>5} {threads:>3} {kind:>9} {col('library'):>15} {col('session'):>15} "
                   f"{col('numpy'):>15} {ratio:7.2f}", flush=True)
 
