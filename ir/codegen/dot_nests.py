@@ -159,7 +159,7 @@ class DotNests:
         task_flops = max(1, 2 * (step * N if by_rows else step * M) * max(K, 1))
         grain = max(1, _cdiv(200_000, task_flops))
         if kind == "packed":       # each chunk packs B (or A) once: keep chunks big
-            grain = max(grain, _cdiv(blk.mc, step) if by_rows else 1)
+            grain = max(grain, _cdiv(blk.mc, step) if by_rows else _cdiv(tpb, 4))
         grain = min(grain, num_tasks)
 
         locs = [self.ba.location(a), self.ba.location(bm), self.ba.location(o)]
@@ -203,7 +203,9 @@ class DotNests:
         if par and not by_rows:
             grain = min(grain, max(1, num_tasks // 2))
         # Packing, or transposing B, is redone by every call: one chunk per thread.
-        dynamic = kind != "packed" and not (tb and kind.startswith("direct"))
+        # (split by columns, a packed chunk packs only its own columns of B: dealt
+        # out as threads free up, a late thread delays nobody)
+        dynamic = (kind != "packed" or not by_rows) and not (tb and kind.startswith("direct"))
         return _nest_call(fn, locs, num_tasks, grain, par, dynamic)
 
     def _epilogue(self, b, o, dot, members, C, xbufs, bidx, batch_shape, r0, r1, c0, c1, W):
