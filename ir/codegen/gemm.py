@@ -395,13 +395,14 @@ def _emit_pack(g: _Lib, name, R, x_contig: bool):
     return fn
 
 
-def _prefetch_next_panel(g: _Lib, B, ldb, tb, N, K, jc, pc, first_block, t, calls,
-                         blk: Blocking):
-    """Prefetches into L2 the t-th of `calls` slices of the rows of B that the
-    next panel will pack (B not transposed), during the first block of rows
-    of A: reading B from memory then overlaps this panel's micro-kernels
-    instead of stalling the packing (a dense layer's 12.8 MB weight at batch
-    64: about 7% of the call)."""
+def _next_panel_slice(g: _Lib, B, ldb, tb, N, K, jc, pc, first_block, t, calls,
+                      blk: Blocking):
+    """(pointer, lines, row width, row pitch): the t-th of `calls` slices of
+    the rows of B that the next panel will pack (B not transposed), for the
+    micro-kernel to prefetch into L2 while it computes -- during the first
+    block of A's rows only, so reading B from memory overlaps this panel's
+    arithmetic instead of stalling the packing (a dense layer's weight at a
+    small batch). No lines (0) otherwise."""
     b = g.b
     nxt = b.add(pc, g.c(blk.kc))
     wrap = b.icmp_signed(">=", nxt, K)
@@ -409,19 +410,14 @@ def _prefetch_next_panel(g: _Lib, B, ldb, tb, N, K, jc, pc, first_block, t, call
     jc2 = b.select(wrap, b.add(jc, g.c(blk.nc)), jc)
     go = b.and_(b.icmp_signed("<", jc2, N), b.icmp_signed("==", tb, ir.Constant(tb.type, 0)))
     go = b.and_(go, first_block)
-    with g.if_then(go, "pf"):
-        kc2 = g.min(g.c(blk.kc), b.sub(K, pc2))
-        nc2 = g.min(g.c(blk.nc), b.sub(N, jc2))
-        r0 = b.sdiv(b.mul(t, kc2), calls)
-        r1 = b.sdiv(b.mul(b.add(t, g.c(1)), kc2), calls)
-        per_line = 64 // g.size
-        pf = g.module.globals.get("llvm.prefetch.p0") or ir.Function(
-            g.module, ir.FunctionType(ir.VoidType(), [PTR, I32, I32, I32]), "llvm.prefetch.p0")
-        with g.loop(r0, r1, name="pfr") as r:
-            base = b.add(b.mul(b.add(pc2, r), ldb), jc2)
-            with g.loop(g.c(0), nc2, step=per_line, name="pfc") as c:
-                b.call(pf, [g.gep(B, b.add(base, c)), ir.Constant(I32, 0), ir.Constant(I32, 2),
-                            ir.Constant(I32, 1)])
+    kc2 = g.min(g.c(blk.kc), b.sub(K, pc2))
+    nc2 = g.min(g.c(blk.nc), b.sub(N, jc2))
+    r0 = b.sdiv(b.mul(t, kc2), calls)
+    r1 = b.sdiv(b.mul(b.add(t, g.c(1)), kc2), calls)
+    per_line = 64 // g.size
+    lines = b.mul(b.sub(r1, r0), b.sdiv(b.add(nc2, g.c(per_line - 1)), g.c(per_line)))
+    ptr = g.gep(B, b.add(b.mul(b.add(pc2, r0), ldb), jc2))
+    return ptr, b.select(go, lines, g.c(0)), nc2, ldb
 
 
 def _emit_micro(g: _Lib, name, blk: Blocking):
@@ -434,18 +430,35 @@ def _emit_micro(g: _Lib, name, blk: Blocking):
         return g.module.globals[name]
     saved = g.b
     MR, NRV, W, NR = blk.mr, blk.nrv, blk.lanes, blk.nr
-    fn = g.new_function(name, ["ap", "bp", "c", "%kcp", "%mr", "%nr", "%first", "%ldc"],
-                        internal=True)
-    ap, bp, cp, kcp, mr, nr, first, ldc = fn.args
+    fn = g.new_function(name, ["ap", "bp", "c", "%kcp", "%mr", "%nr", "%first", "%ldc",
+                               "pf", "%pfn", "%pfw", "%pfld"], internal=True)
+    ap, bp, cp, kcp, mr, nr, first, ldc, pf, pfn, pfw, pfld = fn.args
     b = g.b
+    pfi = g.module.globals.get("llvm.prefetch.p0") or ir.Function(
+        g.module, ir.FunctionType(ir.VoidType(), [PTR, I32, I32, I32]), "llvm.prefetch.p0")
+    per_line = 64 // g.size
     tile = g.alloca(MR * NR, "tile")
     full = b.and_(b.icmp_signed("==", mr, g.c(MR)), b.icmp_signed("==", nr, g.c(NR)))
     first = b.icmp_signed("!=", first, g.c(0))
     crow = [b.mul(g.c(r), ldc) if r else g.c(0) for r in range(MR)]
     cidx = [[b.add(crow[r], g.c(v * W)) if v else crow[r] for v in range(NRV)] for r in range(MR)]
 
-    def kstep(kk, accs):
-        accs = list(accs)
+    def kstep(kk, carried):
+        # Two lines of the prefetch slice per step (`pfn` lines of rows `pfw`
+        # wide, `pfld` apart), spread over the loop so the misses overlap
+        # the arithmetic instead of queueing up at once.
+        accs, (left, col, row) = list(carried[:-3]), carried[-3:]
+        for _ in range(2):
+            go = b.icmp_signed(">", left, g.c(0))
+            addr = g.gep(pf, b.add(row, col))
+            with b.if_then(go):
+                b.call(pfi, [addr, ir.Constant(I32, 0), ir.Constant(I32, 2),
+                             ir.Constant(I32, 1)])
+            nxt = b.add(col, g.c(per_line))
+            wrap = b.icmp_signed(">=", nxt, pfw)
+            col = b.select(wrap, g.c(0), nxt)
+            row = b.select(wrap, b.add(row, pfld), row)
+            left = b.sub(left, g.c(1))
         for u in range(blk.unroll):
             ku = b.add(kk, g.c(u)) if u else kk
             bvs = [g.load(bp, b.add(b.mul(ku, g.c(NR)), g.c(v * W)), W) for v in range(NRV)]
@@ -453,9 +466,10 @@ def _emit_micro(g: _Lib, name, blk: Blocking):
                 a = g.splat(g.load_scalar(ap, b.add(b.mul(ku, g.c(MR)), g.c(r))), W)
                 for v in range(NRV):
                     accs[r * NRV + v] = g.madd(a, bvs[v], accs[r * NRV + v])
-        return accs
+        return accs + [left, col, row]
     zeros = [ir.Constant(g.vec(W), None)] * (MR * NRV)
-    accs = g.acc_loop(g.c(0), kcp, blk.unroll, zeros, kstep, name="k")
+    accs = g.acc_loop(g.c(0), kcp, blk.unroll, zeros + [pfn, g.c(0), g.c(0)], kstep,
+                      name="k")[:-3]
     with b.if_else(full) as (then, otherwise):
         with then:
             with b.if_else(first) as (t2, o2):
@@ -527,14 +541,15 @@ def _packed(g: _Lib, fn, blk: Blocking, internal: bool):
                             with g.loop(g.c(0), nc, step=NR, name="jr") as jr:
                                 row, col = b.add(ic, ir_), b.add(jc, jr)
                                 t = b.add(b.mul(b.sdiv(ir_, g.c(MR)), nsl), b.sdiv(jr, g.c(NR)))
-                                _prefetch_next_panel(g, B, ldb, tb, N, K, jc, pc,
-                                                     b.icmp_signed("==", ic, g.c(0)), t,
-                                                     calls, blk)
+                                pf = _next_panel_slice(g, B, ldb, tb, N, K, jc, pc,
+                                                       b.icmp_signed("==", ic, g.c(0)), t,
+                                                       calls, blk)
                                 b.call(micro, [g.gep(abuf, b.mul(ir_, kcp)),
                                                g.gep(bbuf, b.mul(jr, kcp)),
                                                g.gep(C, b.add(b.mul(row, ldc), col)),
                                                kcp, g.min(g.c(MR), b.sub(mc, ir_)),
-                                               g.min(g.c(NR), b.sub(nc, jr)), first, ldc])
+                                               g.min(g.c(NR), b.sub(nc, jr)), first, ldc,
+                                               *pf])
         with otherwise:
             b.call(_plain(g, internal), list(fn.args))
     # free(NULL) is a no-op
