@@ -395,29 +395,34 @@ def _emit_pack(g: _Lib, name, R, x_contig: bool):
     return fn
 
 
-def _next_panel_slice(g: _Lib, B, ldb, tb, N, K, jc, pc, first_block, t, calls,
-                      blk: Blocking):
-    """(pointer, lines, row width, row pitch): the t-th of `calls` slices of
-    the rows of B that the next panel will pack (B not transposed), for the
-    micro-kernel to prefetch into L2 while it computes -- during the first
-    block of A's rows only, so reading B from memory overlaps this panel's
-    arithmetic instead of stalling the packing (a dense layer's weight at a
-    small batch). No lines (0) otherwise."""
+def _next_panel(g: _Lib, B, ldb, tb, N, K, jc, pc, first_block, blk: Blocking):
+    """Where the rows of B that the next panel will pack start, how many there
+    are, their width and their lines, and whether to prefetch them: only
+    during the first block of A's rows, and only for B not transposed. The
+    micro-kernels prefetch them into L2 while they compute, so reading B from
+    memory overlaps this panel's arithmetic instead of stalling the packing (a
+    dense layer's weight at a small batch)."""
     b = g.b
     nxt = b.add(pc, g.c(blk.kc))
     wrap = b.icmp_signed(">=", nxt, K)
     pc2 = b.select(wrap, g.c(0), nxt)
     jc2 = b.select(wrap, b.add(jc, g.c(blk.nc)), jc)
     go = b.and_(b.icmp_signed("<", jc2, N), b.icmp_signed("==", tb, ir.Constant(tb.type, 0)))
-    go = b.and_(go, first_block)
-    kc2 = g.min(g.c(blk.kc), b.sub(K, pc2))
-    nc2 = g.min(g.c(blk.nc), b.sub(N, jc2))
-    r0 = b.sdiv(b.mul(t, kc2), calls)
-    r1 = b.sdiv(b.mul(b.add(t, g.c(1)), kc2), calls)
     per_line = 64 // g.size
-    lines = b.mul(b.sub(r1, r0), b.sdiv(b.add(nc2, g.c(per_line - 1)), g.c(per_line)))
-    ptr = g.gep(B, b.add(b.mul(b.add(pc2, r0), ldb), jc2))
-    return ptr, b.select(go, lines, g.c(0)), nc2, ldb
+    nc2 = g.min(g.c(blk.nc), b.sub(N, jc2))
+    return {"base": g.gep(B, b.add(b.mul(pc2, ldb), jc2)), "rows": g.min(g.c(blk.kc),
+            b.sub(K, pc2)), "width": nc2, "lines_per_row": b.sdiv(b.add(nc2, g.c(per_line - 1)),
+            g.c(per_line)), "go": b.and_(go, first_block)}
+
+
+def _panel_slice(g: _Lib, nxt, ldb, t, calls):
+    """Micro-kernel call t of `calls` prefetches rows [t*rows/calls, (t+1)*rows/calls)
+    of the next panel: (pointer, lines (0: none), row width, row pitch)."""
+    b = g.b
+    r0 = b.sdiv(b.mul(t, nxt["rows"]), calls)
+    r1 = b.sdiv(b.mul(b.add(t, g.c(1)), nxt["rows"]), calls)
+    lines = b.select(nxt["go"], b.mul(b.sub(r1, r0), nxt["lines_per_row"]), g.c(0))
+    return g.gep(nxt["base"], b.mul(r0, ldb)), lines, nxt["width"], ldb
 
 
 def _emit_micro(g: _Lib, name, blk: Blocking):
@@ -537,13 +542,13 @@ def _packed(g: _Lib, fn, blk: Blocking, internal: bool):
                                 b.call(packs[(MR, False)], [A, abuf, ic, mc, pc, kc, kcp, lda])
                         nsl = b.sdiv(b.add(nc, g.c(NR - 1)), g.c(NR))
                         calls = b.mul(b.sdiv(b.add(mc, g.c(MR - 1)), g.c(MR)), nsl)
+                        nxt = _next_panel(g, B, ldb, tb, N, K, jc, pc,
+                                          b.icmp_signed("==", ic, g.c(0)), blk)
                         with g.loop(g.c(0), mc, step=MR, name="ir") as ir_:
                             with g.loop(g.c(0), nc, step=NR, name="jr") as jr:
                                 row, col = b.add(ic, ir_), b.add(jc, jr)
                                 t = b.add(b.mul(b.sdiv(ir_, g.c(MR)), nsl), b.sdiv(jr, g.c(NR)))
-                                pf = _next_panel_slice(g, B, ldb, tb, N, K, jc, pc,
-                                                       b.icmp_signed("==", ic, g.c(0)), t,
-                                                       calls, blk)
+                                pf = _panel_slice(g, nxt, ldb, t, calls)
                                 b.call(micro, [g.gep(abuf, b.mul(ir_, kcp)),
                                                g.gep(bbuf, b.mul(jr, kcp)),
                                                g.gep(C, b.add(b.mul(row, ldc), col)),

@@ -353,9 +353,8 @@ def _cost(outs, members, done):
         elif ins.op == "dot":
             a = ins.operands[0]
             total += a.shape[-2] if ins.attrs.get("transpose_a") else a.shape[-1]
-        elif ins.op == "conv2d":
-            total += _prod(ins.operands[1].shape[:3])
-        elif ins.op == "conv2d_filter":
+        elif ins.op in ("conv2d", "conv2d_filter"):
+            # the sum's length: the filter's KH*KW*C, or dy's N*Ho*Wo
             total += _prod(ins.operands[1].shape[:3])
         elif ins.op in ("argmax", "argmin"):
             total += ins.operands[0].shape[ins.attrs["axis"]]
