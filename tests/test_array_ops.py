@@ -151,6 +151,36 @@ def test_gather_nd_scatter_nd_sparse_to_dense(idt):
         tf.gather_nd(p, np.zeros((2, 4), idt))
 
 
+def _numpy_batch_gather_nd(p, idx, b):
+    """TF's definition: gather_nd of params[batch] by indices[batch] per batch entry."""
+    bshape = idx.shape[:b]
+    out = [p[bi][tuple(np.moveaxis(idx[bi], -1, 0))] for bi in np.ndindex(*bshape)]
+    return np.stack(out).reshape(bshape + out[0].shape)
+
+
+@pytest.mark.parametrize("pshape,ishape,b", [
+    ((2, 3, 4, 5), (2, 6, 1), 1),          # one batch dim, index into dim 1
+    ((2, 3, 4, 5), (2, 2, 3, 2), 1),       # index pairs, inner dims 2x3
+    ((2, 3, 4, 5), (2, 3, 2, 1), 2),       # two batch dims
+    ((3, 4), (3, 1), 1),                   # scalar per batch entry
+])
+def test_gather_nd_with_batch_dims(pshape, ishape, b):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(pshape).astype(np.float32)
+    k = ishape[-1]
+    idx = np.stack([rng.integers(0, pshape[b + j], ishape[:-1]) for j in range(k)], -1)
+    p = tf.placeholder(tf.float32, [None] + list(pshape[1:]))
+    y = tf.gather_nd(p, idx.astype(np.int32), batch_dims=b)
+    want = _numpy_batch_gather_nd(x, idx, b)
+    assert y.shape.as_list() == list(want.shape)
+    with tf.Session() as s:
+        np.testing.assert_array_equal(s.run(y, {p: x}), want)
+    check_gradients(lambda t: [tf.gather_nd(t, idx, batch_dims=b)],
+                    [x.astype(np.float64)])
+    with pytest.raises(ValueError, match="batch_dims"):
+        tf.gather_nd(p, idx, batch_dims=len(ishape))
+
+
 def test_broadcast_to_and_meshgrid():
     x = np.arange(3, dtype=np.float32).reshape(3, 1)
     p = tf.placeholder(tf.float32, [3, 1])

@@ -73,7 +73,7 @@ def scatter_rows(ctx, lin, updates, n_rows):
 
 def gather_nd(params, indices, name=None, batch_dims=0):
     if batch_dims:
-        raise NotImplementedError("gather_nd: batch_dims > 0 is not supported")
+        return _batch_gather_nd(params, indices, batch_dims, name)
     with name_scope(name, "GatherNd", [params, indices]) as scope:
         p = convert_to_tensor(params, name="params")
         idx = convert_to_tensor(indices, name="indices")
@@ -94,6 +94,39 @@ def gather_nd(params, indices, name=None, batch_dims=0):
                 out = TensorShape(idx.shape.as_list()[:-1] + p.shape.as_list()[k:])
         return make_tensor("GatherNd", [p, idx], p.dtype, out,
                            {"Tparams": p.dtype, "Tindices": idx.dtype}, name=scope)
+
+
+def _batch_gather_nd(params, indices, batch_dims, name):
+    """gather_nd over the last dims of params for each entry of their first
+    `batch_dims` (shared with indices): as TF 1.15's Python does it, one
+    gather_nd whose index vectors get the flattened batch position in front."""
+    from . import array_ops, manip_ops, math_ops, stack_ops
+    with name_scope(name, "BatchGatherND", [params, indices]):
+        p = convert_to_tensor(params, name="params")
+        idx = convert_to_tensor(indices, name="indices")
+        b = int(batch_dims)
+        r, k = idx.shape.ndims, (idx.shape[-1].value if idx.shape.ndims else None)
+        if r is None or k is None or p.shape.ndims is None:
+            raise ValueError("gather_nd with batch_dims needs the ranks of params and "
+                             "indices and indices.shape[-1] known when the graph is built")
+        if not 0 < b < r or b + k > p.shape.ndims:
+            raise ValueError(f"gather_nd: batch_dims {b} must be < rank(indices) {r}, and "
+                             f"batch_dims + indices.shape[-1] ({b + k}) <= rank(params) "
+                             f"({p.shape.ndims})")
+        p.shape[:b].assert_is_compatible_with(idx.shape[:b])
+        pshape = array_ops.shape(p, out_type=idx.dtype)
+        ishape = array_ops.shape(idx, out_type=idx.dtype)
+        batch = pshape[:b]
+        nb = math_ops.reduce_prod(batch)
+        inner = ishape[b:-1]
+        m = math_ops.reduce_prod(inner)
+        flat_idx = array_ops.reshape(idx, stack_ops.stack([nb, m, k]))
+        pos = array_ops.reshape(array_ops.range(nb, dtype=idx.dtype), [-1, 1, 1])
+        pos = manip_ops.tile(pos, stack_ops.stack([1, m, 1]))
+        full = stack_ops.concat([pos, flat_idx], axis=2)
+        flat_p = array_ops.reshape(p, stack_ops.concat([[-1], pshape[b:]], axis=0))
+        out = gather_nd(flat_p, full)
+        return array_ops.reshape(out, stack_ops.concat([batch, inner, pshape[b + k:]], 0))
 
 
 @lowering("GatherNd")
