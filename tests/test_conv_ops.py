@@ -439,3 +439,21 @@ def test_second_order_gradients():
                                             * pc2), [px, pw])
         return [gm, ga, gx, gw]
     _check_gradients(build, [x, w, c1, c2])
+
+
+@pytest.mark.parametrize("rate,padding", [((2, 2), "SAME"), ((1, 3), "VALID")])
+def test_separable_conv2d_with_a_dilation_rate(rate, padding):
+    # the depthwise stage dilated, then the 1x1 pointwise convolution
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 9, 10, 3)).astype(np.float32)
+    dw = rng.standard_normal((3, 2, 3, 2)).astype(np.float32)
+    pw = rng.standard_normal((1, 1, 6, 4)).astype(np.float32)
+    p = tf.placeholder(tf.float32, x.shape)
+    y = tf.nn.separable_conv2d(p, dw, pw, [1, 1, 1, 1], padding, rate=rate)
+    mid = np_depthwise(x, dw, (1, 1), padding, rate)
+    want = np_conv2d(mid, pw, (1, 1), "VALID")
+    got = _run(y, {p: x})
+    assert list(y.shape) == list(want.shape)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="strides > 1"):
+        tf.nn.separable_conv2d(p, dw, pw, [1, 2, 2, 1], padding, rate=rate)

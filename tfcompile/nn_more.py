@@ -97,9 +97,11 @@ def separable_conv2d(input, depthwise_filter, pointwise_filter, strides, padding
     from .ops.depthwise_ops import depthwise_conv2d_native
     if rate is None:
         rate = dilations
-    if rate is not None and any(int(r) != 1 for r in rate):
-        raise NotImplementedError("separable_conv2d with a dilation rate other than 1 is "
-                                  "not supported")
+    rate = [1, 1] if rate is None else [int(r) for r in rate]
+    if len(rate) != 2:
+        raise ValueError(f"rate must have 2 elements (height, width), got {rate}")
+    if rate != [1, 1] and any(int(s) != 1 for s in strides):
+        raise ValueError("strides > 1 not supported in conjunction with dilation_rate > 1")
     with name_scope(name, "separable_conv2d",
                     [input, depthwise_filter, pointwise_filter]) as scope:
         x = convert_to_tensor(input, name="tensor_in")
@@ -110,8 +112,9 @@ def separable_conv2d(input, depthwise_filter, pointwise_filter, strides, padding
                 pw.shape.ndims == 4 and pw.shape[1].value not in (None, 1):
             raise ValueError(f"Dimensions of pointwise_filter must be 1x1: {pw.shape}")
         fmt = data_format or "NHWC"
+        dil = [1, 1] + rate if fmt == "NCHW" else [1] + rate + [1]
         depthwise = depthwise_conv2d_native(x, dw, strides, padding, data_format=fmt,
-                                            name="depthwise")
+                                            dilations=dil, name="depthwise")
         return conv2d(depthwise, pw, [1, 1, 1, 1], padding="VALID", data_format=fmt,
                       name=scope)
 
