@@ -632,3 +632,38 @@ def test_cross_entropy_gradients_through_tf_gradients():
     np.testing.assert_allclose(got[1], p - labels, atol=1e-12)
     np.testing.assert_allclose(got[2], -np_log_softmax(logits), atol=1e-12)
     np.testing.assert_allclose(got_s, 1 / (1 + np.exp(-logits)) - z, atol=1e-12)
+
+
+@pytest.mark.parametrize("strategy", ["mod", "div"])
+@pytest.mark.parametrize("max_norm", [None, 1.5])
+def test_embedding_lookup_over_shards_and_max_norm(strategy, max_norm):
+    # TF's layouts: "mod" puts row i in shard i % 3 at i // 3; "div" gives the
+    # shards contiguous runs of 4, 3, 3 rows. max_norm scales longer rows down.
+    rng = np.random.default_rng(0)
+    table = rng.standard_normal((10, 3)) * 2
+    ids = np.array([[0, 9, 4], [7, 3, 3]], np.int64)
+    if strategy == "mod":
+        shards = [table[i::3] for i in range(3)]
+    else:
+        shards = [table[0:4], table[4:7], table[7:10]]
+    want = table[ids]
+    if max_norm is not None:
+        norms = np.linalg.norm(want, axis=-1, keepdims=True)
+        want = want * np.minimum(1.0, max_norm / norms)
+    tf.reset_default_graph()
+    phs = [tf.placeholder(tf.float64, s.shape) for s in shards]
+    y = tf.nn.embedding_lookup(phs, ids, partition_strategy=strategy, max_norm=max_norm)
+    g = tf.gradients(tf.reduce_sum(y), phs)
+    with tf.Session() as s:
+        got, grads = s.run([y, g], dict(zip(phs, shards)))
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    if max_norm is None:                    # each lookup adds ones to its row
+        counts = np.zeros((10, 3))
+        np.add.at(counts, ids.ravel(), 1.0)
+        got_full = np.zeros((10, 3))
+        if strategy == "mod":
+            for i in range(3):
+                got_full[i::3] = grads[i]
+        else:
+            got_full = np.concatenate(grads)
+        np.testing.assert_allclose(got_full, counts)

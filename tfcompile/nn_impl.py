@@ -176,16 +176,41 @@ def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name
 
 def embedding_lookup(params, ids, partition_strategy="mod", name=None,
                      validate_indices=True, max_norm=None):
-    """Rows of `params` (one tensor, or a list of one) selected by `ids`."""
-    if isinstance(params, (list, tuple)):
-        if len(params) != 1:
-            raise NotImplementedError("embedding_lookup over several sharded params "
-                                      "tensors is not supported; pass one tensor")
-        params = params[0]
-    if max_norm is not None:
-        raise NotImplementedError("embedding_lookup(max_norm=...) is not supported")
-    with name_scope(name, "embedding_lookup", [params, ids]) as scope:
+    """Rows of `params` selected by `ids`. `params` may be a list of shards of
+    one table: "mod" puts row i in shard i % n at position i // n, "div" splits
+    the rows into contiguous runs (the first shards one row longer when they
+    don't divide evenly). max_norm: rows whose L2 norm is larger are scaled
+    down to it (after the lookup, as TF does)."""
+    from .ops import clip_ops, stack_ops
+    shards = list(params) if isinstance(params, (list, tuple)) else [params]
+    if not shards:
+        raise ValueError("Need at least one param")
+    if partition_strategy not in ("mod", "div"):
+        raise ValueError(f"Unrecognized partition strategy: {partition_strategy}")
+    with name_scope(name, "embedding_lookup", shards + [ids]) as scope:
         ids = convert_to_tensor(ids, name="ids")
-        result = array_ops.gather(params, ids, name=scope)
+        if len(shards) == 1:
+            result = array_ops.gather(shards[0], ids, name=scope)
+        else:
+            shards = [convert_to_tensor(p, name="params") for p in shards]
+            table = stack_ops.concat(shards, 0)
+            if partition_strategy == "div":
+                rows = ids                  # the shards, in order, are the table
+            else:
+                sizes = [p.shape[0].value for p in shards]
+                if None in sizes:
+                    raise ValueError("embedding_lookup over shards needs each shard's "
+                                     f"first dimension known, got {sizes}")
+                n = len(shards)
+                starts = np.cumsum([0] + sizes[:-1]).astype(ids.dtype.as_numpy_dtype)
+                rows = math_ops.add(array_ops.gather(starts, math_ops.floormod(ids, n)),
+                                    math_ops.floordiv(ids, n))
+            result = array_ops.gather(table, rows, name=scope)
+        if max_norm is not None:
+            r, k = result.shape.ndims, ids.shape.ndims
+            if r is None or k is None:
+                raise ValueError("embedding_lookup(max_norm=...) needs the ranks of "
+                                 "params and ids known when the graph is built")
+            result = clip_ops.clip_by_norm(result, max_norm, axes=list(builtins.range(k, r)))
         return math_ops.identity(result)
 
