@@ -55,6 +55,13 @@ Op semantics (the reference interpreter in `interpreter.py` is the oracle):
   gather       attrs axis; operands (params, indices int32/int64);
                result shape params[:axis] + indices + params[axis+1:];
                an index outside [0, params.shape[axis]) gives 0
+  argwhere     attrs count; one bool operand of rank r; result i64
+               [count, r]: the coordinates of the operand's true elements in
+               row-major order (numpy's argwhere). `count` is the number of
+               true elements, found before compiling (the result's shape
+               depends on the data); should the operand hold fewer, the
+               rows past them are -1, and true elements past `count` are
+               left out (never a write out of bounds)
   rng          attrs dist in RNG_DISTS, shape, dtype (f32/f64), seed, seed2;
                one operand: a scalar i64 counter. Counter-based: the value at
                flat index i is a pure function of (seed, seed2, counter, i),
@@ -91,7 +98,8 @@ RNG_DISTS = ("uniform", "normal", "truncated_normal")
 CONTRACTIONS = frozenset(("dot", "conv2d", "conv2d_filter"))
 OPS = (("constant", "iota", "select", "convert", "broadcast", "reshape",
         "transpose", "slice", "reverse", "concatenate", "pad", "reduce",
-        "argmax", "argmin", "dot", "conv2d", "conv2d_filter", "gather", "rng")
+        "argmax", "argmin", "dot", "conv2d", "conv2d_filter", "gather", "argwhere",
+        "rng")
        + UNARY_OPS + BINARY_OPS + COMPARE_OPS)
 
 
@@ -444,6 +452,14 @@ def infer_type(op: str, operands: list[Value], attrs: dict) -> TensorType:
         if not 0 <= ax < p.type.rank:
             raise IRError(f"gather: axis {ax} out of range for {p.type}")
         return TensorType(p.shape[:ax] + idx.shape + p.shape[ax + 1:], p.dtype)
+    if op == "argwhere":
+        _check_arity(op, operands, 1)
+        x = operands[0]
+        if x.dtype != "bool":
+            raise IRError(f"argwhere: operand must be bool, got {x.type}")
+        if attrs["count"] < 0 or attrs["count"] > x.type.size:
+            raise IRError(f"argwhere: count {attrs['count']} out of range for {x.type}")
+        return TensorType((attrs["count"], x.type.rank), "i64")
     if op == "rng":
         _check_arity(op, operands, 1)
         c = operands[0]

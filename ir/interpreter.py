@@ -348,6 +348,13 @@ def _gather_op(ops, attrs, t):
     return _gather(ops[0], ops[1], attrs["axis"], t.shape)
 
 
+def _argwhere(ops, attrs, t):
+    found = np.argwhere(ops[0]).astype(np.int64)[:t.shape[0]]
+    out = np.full(t.shape, -1, np.int64)   # rows past the true elements (see core)
+    out[:len(found)] = found
+    return out
+
+
 def _rng(ops, attrs, t):
     counter = int(ops[0])
     return irrandom.sample(attrs["dist"], t.shape, t.np_dtype,
@@ -361,7 +368,7 @@ _OPS = {
     "concatenate": _concatenate, "pad": _pad, "reduce": _reduce,
     "argmax": _argmax, "argmin": _argmin, "dot": _dot, "conv2d": _conv2d,
     "conv2d_filter": _conv2d_filter, "gather": _gather_op,
-    "rng": _rng,
+    "argwhere": _argwhere, "rng": _rng,
 }
 for _op in ("neg", "abs", "sign", "not", "logistic", "rsqrt", *_FLOAT_UNARY):
     _OPS[_op] = _unary(_op)

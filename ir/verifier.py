@@ -57,6 +57,7 @@ _REQUIRED = {
     "argmax": {"axis": "int", "dtype": "dtype"},
     "argmin": {"axis": "int", "dtype": "dtype"},
     "gather": {"axis": "int"},
+    "argwhere": {"count": "int"},
     "conv2d": {"strides": "ints", "dilations": "ints"},
     "conv2d_filter": {"strides": "ints", "dilations": "ints", "window": "ints"},
     "rng": {"dist": "str", "shape": "ints", "dtype": "dtype", "seed": "int", "seed2": "int"},

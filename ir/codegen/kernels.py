@@ -14,6 +14,7 @@ nest kinds:
   reduce_acc  a reduction that keeps the innermost input dim: accumulate
               into the output row by row so the inner loop is contiguous;
   concat      a concatenation root: one nest per operand over its slice;
+  argwhere    the coordinates of the true elements: one sequential scan;
   matmul      a dot with the elementwise epilogue that consumes it
               (ir/codegen/dot_nests.py).
 
@@ -29,7 +30,7 @@ import llvmlite.ir as ir
 from . import scalar_ops as S
 from .elemental import SAME_INDEX, ElementEmitter, Index, linearize, load, store
 from .dot_nests import DotNests, library_kind  # noqa: F401 - library_kind re-exported
-from .llvm_util import I64, PTR, VOID, const, i64, loop, reg_type
+from .llvm_util import I64, PTR, VOID, alloca_entry, const, i64, loop, reg_type
 
 PARALLEL_MIN_WORK = 1 << 16     # elements of work before a nest is split
 CHUNK_WORK = 1 << 14            # elements of work per thread chunk, at least
@@ -109,6 +110,8 @@ class KernelEmitter(DotNests):
                 special = lambda o=o: [self._reduce_acc(k, len(calls), o, members, done)]
             elif op == "concatenate" and len(o.producer.operands) > 1:
                 special = lambda o=o: self._concat(k, len(calls), o, members, done)
+            elif op == "argwhere":
+                special = lambda o=o: [self._argwhere(k, len(calls), o, members, done)]
             if special is None:
                 if pending and pending[0].shape != o.shape:
                     flush()
@@ -338,6 +341,40 @@ class KernelEmitter(DotNests):
             calls.append(NestCall(fn, locs, n, grain, par, "concat"))
             off += n_ax
         return calls
+
+    # -- argwhere roots ----------------------------------------------------------
+    def _argwhere(self, k, j, o, members, done):
+        """One scan over the operand in row-major order: each true element's
+        coordinates go to the next row of the output, at most `count` rows;
+        rows left over (an operand with fewer true elements) are -1."""
+        x = o.producer.operands[0]
+        count, r = o.shape
+        inputs = self._inputs([x], members, done)
+        locs, pos = self._bind(inputs, [o])
+        fn = self._function(f"k{k}.{j}.where", locs, x.type.size * _cost([x], members, done))
+        b = ir.IRBuilder(fn.append_basic_block("entry"))
+        em = ElementEmitter(b, members, {v: fn.args[pos[v]] for v in inputs}, self.consts)
+        out = fn.args[pos[o]]
+        begin, end = fn.args[-2:]
+        row = alloca_entry(b, I64, "row")
+        b.store(i64(0), row)
+
+        def body(dims):
+            n = b.load(row)
+            take = b.and_(em.at(x, Index(x.shape, dims=dims)),
+                          b.icmp_signed("<", n, i64(count)))
+            with b.if_then(take):
+                for d in range(r):
+                    store(b, out, "i64", b.add(b.mul(n, i64(r)), i64(d)), dims[d])
+                b.store(b.add(n, i64(1)), row)
+
+        with loop(b, begin, end, "once"):
+            _loops(b, list(range(r)), x.shape, [i64(0)] * r, None, begin, end, body)
+            with loop(b, b.mul(b.load(row), i64(r)), i64(count * r), "rest") as i:
+                store(b, out, "i64", i, i64(-1))
+        b.ret_void()
+        return NestCall(fn, locs, 1, 1, False, "argwhere")
+
 
 def _cost(outs, members, done):
     """Rough work per output element: the extents of loops inside the element."""
