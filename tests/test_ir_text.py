@@ -128,6 +128,7 @@ def build_every_op():
     cv = emit("conv2d", [img, filt], strides=[1, 2], dilations=[1, 1])
     emit("conv2d_filter", [img, cv], strides=[1, 2], dilations=[1, 1], window=[2, 1])
     g = emit("gather", [x, idx], axis=1)
+    emit("argwhere", [p], count=2)
     r = emit("rng", [ctr], dist="truncated_normal", shape=[2, 2], dtype="f64",
              seed=2**40, seed2=-3)
     assert used == set(core.OPS), set(core.OPS) - used

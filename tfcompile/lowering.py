@@ -1,7 +1,13 @@
 """Graph -> IR: prune a graph to what the fetches need and lower it to one IR
 function whose parameters are feeds, variables and random counters and whose
 results are fetched values and variable updates (aliased to the variable's
-parameter, so the update is written in place)."""
+parameter, so the update is written in place).
+
+Shapes in the IR are static. An op whose result's size depends on the data
+(tf.where with one argument) takes its size from `sizes`; without one it
+raises DataDependentShape, which a Session answers by lowering a probe (the
+op's input, counted: `count=True`), running it, and lowering again with the
+size (see tfcompile/dynamic_sizes.py)."""
 from __future__ import annotations
 
 import heapq
@@ -16,6 +22,38 @@ from .tensor_shape import TensorShape
 
 from .ir import core as ir
 from .ir.core import TensorType
+
+
+class DataDependentShape(UnimplementedError):
+    """An op whose result's shape depends on the data was lowered without its
+    size. `op` is the op, `probe` the tensor whose count of nonzero elements
+    is the size."""
+
+    def __init__(self, op, probe, what):
+        super().__init__(None, op, (
+            f"{op.name}: {what} has a shape that depends on the data, and compiled code has "
+            "static shapes: a Session runs its input first to learn the size, but "
+            "ahead-of-time export and compiled callables need it known when the "
+            "graph is compiled (a constant condition)"))
+        self.probe = probe
+
+
+class SizeCheck:
+    """A hidden result of a plan compiled with data-dependent sizes: the size
+    the op's input gives in this very run, which must equal the size compiled
+    in (the Session checks it after the call)."""
+
+    def __init__(self, op, expected):
+        self.op = op
+        self.expected = expected
+
+
+def count_true(ctx, v):
+    """The number of nonzero (true) elements of IR value v, as an i64 scalar."""
+    if v.dtype != "bool":
+        v = ctx.b.emit("ne", [v, ctx.scalar(0, v.dtype, v.shape)])
+    n = ctx.b.emit("convert", [v], dtype="i64")
+    return ctx.b.emit("reduce", [n], kind="sum", axes=list(range(v.type.rank)))
 
 
 def needed_ops(fetch_tensors, target_ops, fed):
@@ -81,6 +119,9 @@ class LoweringContext:
         self.rng_params = {}
         self.frozen = {}          # var op -> ndarray lowered as a constant (AOT export)
         self.writes_now = []      # var ops the op being lowered writes
+        self.sizes = {}           # op -> its data-dependent size, found by a probe
+        self.sizes_used = []      # the ops of `sizes` this lowering used
+        self.size_checks = []     # (SizeCheck, IR i64 scalar) results to add
         self._seed_source = seed_source
 
     # ---- errors
@@ -136,6 +177,22 @@ class LoweringContext:
         if s1 == 0 and s2 == 0:
             return self._seed_source(op)
         return s1, s2
+
+    # ---- data-dependent sizes
+    def data_size(self, op, probe, what):
+        """The size of `op`'s data-dependent result in this compilation:
+        DataDependentShape where none is given."""
+        n = self.sizes.get(op)
+        if n is None:
+            raise DataDependentShape(op, probe, what)
+        if op not in self.sizes_used:
+            self.sizes_used.append(op)
+        return n
+
+    def check_size(self, op, value, expected):
+        """Returns from the compiled code the size `value` computes in the run,
+        to be compared with `expected`, the size compiled in."""
+        self.size_checks.append((SizeCheck(op, expected), value))
 
     # ---- values
     def const_value(self, v, what="value"):
@@ -213,25 +270,31 @@ def _fold(v):
 class Lowered:
     """The result of lowering: the IR function and how to call it."""
 
-    def __init__(self, fn, params, results, var_updates):
+    def __init__(self, fn, params, results, var_updates, sizes_used=()):
         self.fn = fn
+        self.sizes_used = list(sizes_used)  # ops whose data-dependent size is compiled in
         self.params = params            # list of ("feed"|"var"|"rng", obj)
         self.results = results          # list of ("fetch", Tensor) | ("var", var op)
         self.var_updates = var_updates  # var ops written
 
 
-def lower(graph, fetch_tensors, target_ops, feeds, var_shapes, seed_source, frozen=None):
+def lower(graph, fetch_tensors, target_ops, feeds, var_shapes, seed_source, frozen=None,
+          sizes=None, count=False):
     """Lowers the part of `graph` that `fetch_tensors` and `target_ops` need.
 
     feeds: {Tensor: TensorType} of fed tensors; var_shapes: {var op: shape} of the
     initialized variables; frozen: optional {var op: ndarray} of variables whose
-    reads become IR constants instead of parameters (ahead-of-time export)."""
+    reads become IR constants instead of parameters (ahead-of-time export);
+    sizes: {op: int} of data-dependent sizes found by probes; count: each
+    fetch's result is its number of nonzero elements (i64), not its value.
+    Results for `sizes` come after the fetches, as ("fetch", SizeCheck)."""
     fed = set(feeds)
     ops = needed_ops(fetch_tensors, target_ops, fed)
     order = topo_order(ops, fed)
     fn = ir.Function("main")
     ctx = LoweringContext(fn, seed_source)
     ctx.var_shapes = var_shapes
+    ctx.sizes = dict(sizes or {})
     if frozen:
         ctx.frozen = dict(frozen)
     feed_vals = {}
@@ -308,13 +371,18 @@ def lower(graph, fetch_tensors, target_ops, feeds, var_shapes, seed_source, froz
                 f"with dtype {_tf_type_name(t.dtype)} and shape {_shape_str(t.shape)}")
         else:
             v = values[t]
+        if count:
+            v = count_true(ctx, v)
         ctx.b.result(v, t.name)
         results.append(("fetch", t))
+    for check, v in ctx.size_checks:
+        ctx.b.result(v, check.op.name + "/size")
+        results.append(("fetch", check))
     for var_op in ctx.var_written:
         alias = ctx.var_params.get(var_op)
         ctx.b.result(ctx.var_current[var_op], var_op.name, alias_param=alias)
         results.append(("var", var_op))
-    return Lowered(fn, ctx.params, results, list(ctx.var_written))
+    return Lowered(fn, ctx.params, results, list(ctx.var_written), ctx.sizes_used)
 
 
 _EMPTY = frozenset()

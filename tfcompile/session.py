@@ -20,7 +20,8 @@ from .compiler import VarStorage, aligned_empty
 from .errors import FailedPreconditionError
 from .graph import Operation, Tensor, get_default_graph
 from .ir.core import TensorType
-from .lowering import lower
+from .dynamic_sizes import DynamicPlan, check_sizes
+from .lowering import DataDependentShape, SizeCheck, lower
 from .variables import Variable
 
 
@@ -171,6 +172,10 @@ class _Plan:
         self.result_types = [v.type for v in lowered.fn.results]
         self.aliases = dict(lowered.fn.aliases)
         self.lock = threading.Lock()
+        # sizes of data-dependent results the plan computes beside its fetches
+        self.size_checks = [obj for kind, obj in lowered.results if type(obj) is SizeCheck]
+        self.dynamic = False        # compiled for one run's data-dependent sizes
+        self.sizes_used = lowered.sizes_used
 
 
 _MISS = object()
@@ -375,7 +380,7 @@ class BaseSession:
     def _add_fast(self, fetches, elements, plan, feed_dict, feeds):
         """Leaves a shortcut for runs like this one (see _FastRun), where one can
         serve them: the feeds were arrays used as given, keyed by their tensors."""
-        if plan.runner is None or (feed_dict and type(feed_dict) is not dict):
+        if plan.runner is None or plan.dynamic or (feed_dict and type(feed_dict) is not dict):
             return
         if feed_dict:
             for k, v in feed_dict.items():
@@ -396,8 +401,13 @@ class BaseSession:
                *[(id(t), a.shape, a.dtype.char) for t, a in feeds.items()], self._epoch)
         plan = self._plans.get(key)
         if plan is None:
-            plan = self._compile(fetch_tensors, targets, feeds)
+            try:
+                plan = self._compile(fetch_tensors, targets, feeds)
+            except DataDependentShape:
+                plan = DynamicPlan(self, fetch_tensors, targets)
             self._plans[key] = plan
+        if plan.dynamic:
+            plan = plan.resolve(feeds)
         return plan
 
     def _resolve_feeds(self, feed_dict):
@@ -428,14 +438,14 @@ class BaseSession:
             self._random_seeds[op] = (int(s[0]), int(s[1]))
         return self._random_seeds[op]
 
-    def _compile(self, fetch_tensors, targets, feeds):
+    def _compile(self, fetch_tensors, targets, feeds, sizes=None, count=False):
         from .compiler import PlanRunner, compile_lowered
         feed_types = {}
         for t, a in feeds.items():
             feed_types[t] = TensorType(a.shape, _dt.compilable(t.dtype, t.name))
         var_shapes = {op: a.shape for op, a in self._storage.items()}
         lowered = lower(self._graph, fetch_tensors, targets, feed_types, var_shapes,
-                        self._seed_for)
+                        self._seed_for, sizes=sizes, count=count)
         exe = compile_lowered(lowered.fn, self._options)
         self.compile_count += 1
         plan = _Plan(lowered, exe)
@@ -448,13 +458,24 @@ class BaseSession:
     def _missing_variable(self, op):
         raise FailedPreconditionError(None, op, f"Attempting to use uninitialized value {op.name}")
 
-    def _execute(self, plan, feeds):
+    def _execute(self, plan, feeds, dry=False):
+        """Runs a plan; returns {id(fetched tensor): array}. A dry run (a size
+        probe, see tfcompile/dynamic_sizes.py) changes no state: the variables
+        it writes are copies, and random counters stay where they are."""
+        storage, counters = self._storage, self._rng_counters
+        if dry:
+            written = {obj for kind, obj in plan.results if kind == "var"}
+            storage = {op: (a.copy() if op in written else a) for op, a in storage.items()}
+            counters = {op: c.copy() for op, c in counters.items()}
         runner = plan.runner
         if runner is not None:
             with plan.lock:
-                values = runner.run(self._storage, self._rng_counters, feeds,
-                                    self._missing_variable)
+                values = runner.run(storage, counters, feeds, self._missing_variable)
                 new_vars = runner.new_vars
+            if plan.size_checks:
+                check_sizes(plan, values)
+            if dry:
+                return values
             for op, arr in new_vars:
                 old = self._storage.get(op)
                 if old is None or old.shape != arr.shape:
@@ -466,14 +487,14 @@ class BaseSession:
             if kind == "feed":
                 args.append(feeds[obj])
             elif kind == "var":
-                arr = self._storage.get(obj)
+                arr = storage.get(obj)
                 if arr is None:
                     self._missing_variable(obj)
                 args.append(arr)
             else:
-                c = self._rng_counters.get(obj)
+                c = counters.get(obj)
                 if c is None:
-                    c = self._rng_counters[obj] = np.zeros((), np.int64)
+                    c = counters[obj] = np.zeros((), np.int64)
                 args.append(c)
         outs = []
         for i, t in enumerate(plan.result_types):
@@ -483,18 +504,21 @@ class BaseSession:
                 outs.append(np.empty(t.shape, t.np_dtype))
         with plan.lock:
             plan.exe.call(args, outs)
-        for kind, obj in plan.params:
-            if kind == "rng":
-                self._rng_counters[obj] += 1
+        if not dry:
+            for kind, obj in plan.params:
+                if kind == "rng":
+                    counters[obj] += 1
         values = {}
         for (kind, obj), arr in zip(plan.results, outs):
             if kind == "fetch":
                 values[id(obj)] = arr
-            else:
+            elif not dry:
                 old = self._storage.get(obj)
                 if old is None or old.shape != arr.shape:
                     self._epoch += 1
                 self._storage[obj] = arr
+        if plan.size_checks:
+            check_sizes(plan, values)
         return values
 
     def _load_variable(self, var, value):

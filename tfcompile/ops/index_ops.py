@@ -7,9 +7,9 @@ of the updates are summed into the output rows their linear index names
 and is dropped by a scatter (TF raises an error at run time).
 
 tf.where(condition) and boolean_mask have results whose shape depends on the
-data; the compiler needs static shapes, so their condition must be computable
-from constants (NotImplementedError when the graph is built otherwise; TF
-builds such graphs).
+data. A condition computed from constants is folded; any other becomes the
+IR's argwhere, whose row count the Session learns by running the condition
+first (see tfcompile/dynamic_sizes.py): one compiled plan per count.
 """
 from __future__ import annotations
 
@@ -246,41 +246,11 @@ def _lower_sparse_to_dense(ctx, op, inputs):
 
 # ---------------------------------------------------------------- where / boolean_mask
 
-_DATA_OPS = ("Placeholder", "PlaceholderWithDefault", "VariableV2", "VarHandleOp",
-             "ReadVariableOp", "RandomShuffle")
-
-
-def _data_dependent(t):
-    """Whether `t` depends on a feed, a variable or a random op (its value then
-    isn't known when the graph is compiled)."""
-    seen = set()
-    stack = [t.op]
-    while stack:
-        op = stack.pop()
-        if op in seen:
-            continue
-        seen.add(op)
-        if op.type in _DATA_OPS or "seed2" in op.attrs:
-            return True
-        stack.extend(i.op for i in op.inputs)
-    return False
-
-
 def where_indices(condition, name=None):
-    """tf.where(condition): the coordinates of the true elements, int64 [n, rank].
-
-    The result's shape depends on the data, so the condition must be known when
-    the graph is compiled (constants and static shapes only): a condition that
-    depends on feeds, variables or random ops raises NotImplementedError here
-    (TF builds it)."""
+    """tf.where(condition): the coordinates of the true elements, int64 [n, rank]
+    in row-major order; n is known only when the graph runs."""
     with name_scope(name, "Where", [condition]) as scope:
         c = convert_to_tensor(condition, name="condition", preferred_dtype=_dt.bool)
-        if _data_dependent(c):
-            raise NotImplementedError(
-                f"tf.where({c.name}) with one argument has a shape that depends on the "
-                "data, and this compiler needs static shapes: the condition must be "
-                "computable from constants (it depends on a placeholder, variable or "
-                "random op). Use the three-argument tf.where(cond, x, y) instead.")
         # the count is data-dependent in TF's shape inference, so it stays unknown
         out = TensorShape([None, c.shape.ndims])
         return make_tensor("Where", [c], _dt.int64, out, {"T": c.dtype}, name=scope)
@@ -288,22 +258,25 @@ def where_indices(condition, name=None):
 
 @lowering("Where")
 def _lower_where(ctx, op, inputs):
-    from ..lowering import _fold
+    from ..lowering import _fold, count_true
     cv = _fold(inputs[0])
-    if cv is None:
-        ctx.fail(f"tf.where({op.inputs[0].name}) with one argument has a shape that "
-                 "depends on the data, and this compiler needs static shapes: the "
-                 "condition must be computable from constants (it depends on a "
-                 "placeholder, variable or random op). Use the three-argument "
-                 "tf.where(cond, x, y) instead.", UnimplementedError)
-    cv = np.asarray(cv)
-    if cv.dtype != np.bool_:
-        cv = cv != 0
-    return [ctx.b.constant(np.argwhere(cv).astype(np.int64).reshape(-1, cv.ndim))]
+    if cv is not None:
+        cv = np.asarray(cv)
+        return [ctx.b.constant(np.argwhere(cv != 0).astype(np.int64))]
+    c = inputs[0]
+    if c.dtype != "bool":
+        c = ctx.b.emit("ne", [c, ctx.scalar(0, c.dtype, c.shape)])
+    n = ctx.data_size(op, op.inputs[0], f"tf.where({op.inputs[0].name}) with one argument")
+    if n > c.type.size:
+        ctx.fail(f"tf.where({op.inputs[0].name}): {n} true elements in a tensor of "
+                 f"{c.type.size}")
+    ctx.check_size(op, count_true(ctx, c), n)
+    return [ctx.b.emit("argwhere", [c], count=n)]
 
 
 def boolean_mask(tensor, mask, name="boolean_mask", axis=None):
-    """tf.boolean_mask for a mask known when the graph is compiled."""
+    """tf.boolean_mask: the slices of `tensor` along axis..axis+mask.ndim where
+    `mask` is true, in row-major order (a gather of tf.where(mask)'s rows)."""
     from .array_ops import concat, gather, reshape, shape, squeeze
     from .math_ops import reduce_prod
     with name_scope(name, values=[tensor, mask]):  # no default: name=None fails, as TF
