@@ -164,3 +164,33 @@ def test_export_names_the_data_dependent_op(tmp_path):
     with tf.Session() as sess:
         with pytest.raises(UnimplementedError, match="coords.*depends on the data"):
             export(sess, {x: [8]}, [w], "m", tmp_path / "m")
+
+
+def test_boolean_mask_gradient_against_central_differences():
+    x = tf.placeholder(tf.float64, [3, 4])
+    m = tf.placeholder(tf.bool, [3, 4])
+    loss = tf.reduce_sum(tf.sin(tf.boolean_mask(x, m)) * tf.boolean_mask(x, m) ** 2)
+    g, = tf.gradients(loss, [x])
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((3, 4))
+    k = rng.random((3, 4)) > 0.4
+    eps = 1e-6
+    with tf.Session() as sess:
+        got = sess.run(g, {x: a, m: k})
+        num = np.zeros_like(a)
+        for idx in np.ndindex(*a.shape):
+            hi, lo = a.copy(), a.copy()
+            hi[idx] += eps
+            lo[idx] -= eps
+            num[idx] = (sess.run(loss, {x: hi, m: k}) - sess.run(loss, {x: lo, m: k})) / (2 * eps)
+    np.testing.assert_allclose(got, num, rtol=1e-6, atol=1e-6)
+    assert (got[~k] == 0).all()
+
+
+def test_compiled_callable_names_the_data_dependent_op():
+    import tfcompile
+    x = tf.placeholder(tf.float32, [5], name="x")
+    w = tf.where(x > 0, name="coords")
+    with tf.Session() as sess:
+        with pytest.raises(UnimplementedError, match="coords.*depends on the data"):
+            tfcompile.compile(w, [x], session=sess)(np.ones(5, np.float32))
