@@ -17,6 +17,7 @@ import numpy as np
 from . import dtypes as _dt
 from .graph import Graph, Operation, Tensor
 from .ir.core import TensorType
+from .lowering import RunCheck
 from .session import Session, _FetchMapper, _feed_array, get_default_session
 
 
@@ -108,7 +109,9 @@ class Executable:
         var_results = [(i, obj) for i, (kind, obj) in enumerate(plan.results)
                        if kind == "var" and i not in plan.aliases]
         rngs = [obj for kind, obj in plan.params if kind == "rng"]
-        return srcs, outs, elems, var_results, rngs
+        checks = [(i, obj) for i, (kind, obj) in enumerate(plan.results)
+                  if kind == "fetch" and type(obj) is RunCheck]
+        return srcs, outs, elems, var_results, rngs, checks
 
     def __call__(self, *args):
         last = self._last
@@ -139,7 +142,7 @@ class Executable:
         return self._run(plan, bound, arrays)
 
     def _run(self, plan, bound, arrays):
-        srcs, outs_spec, elems, var_results, rngs = bound
+        srcs, outs_spec, elems, var_results, rngs, checks = bound
         sess = self.session
         storage, counters = sess._storage, sess._rng_counters
         params = []
@@ -164,6 +167,10 @@ class Executable:
             plan.exe.call(params, outs)
         for r in rngs:
             counters[r] += 1
+        for i, check in checks:     # (asserts: see LoweringContext.add_run_check)
+            if not outs[i]:
+                from .errors import InvalidArgumentError
+                raise InvalidArgumentError(None, check.op, check.message)
         for i, var_op in var_results:
             old = storage.get(var_op)
             if old is None or old.shape != outs[i].shape:

@@ -1,27 +1,29 @@
-"""Runs whose shapes depend on the data: tf.where with one argument, and what
-is built on it (boolean_mask).
+"""Runs whose shapes depend on the data: tf.where with one argument (and what
+is built on it, boolean_mask), and any op whose lowering asks
+LoweringContext.data_size for a size.
 
 Compiled code has static shapes, so such a run is compiled per size. A run
 signature whose lowering raised DataDependentShape gets a DynamicPlan: the
-ops that need a size, in the order lowering met them (`chain`); per op and
-sizes known before it, a probe plan (the op's input, its nonzero elements
-counted by compiled code); per tuple of sizes, the final plan. Each run runs
-the probes in chain order, then the final plan for the sizes they found.
+sizes it needs, keyed (op, k), in the order lowering met them (`chain`); per
+size and the sizes its probe's lowering used, a probe plan (the graph
+tensors the size depends on, reduced to the size by compiled code); per
+tuple of sizes, the final plan. Each run runs the probes in chain order,
+then the final plan for the sizes they found.
 
 A probe is a dry run: the variables it would write get copies and random
 counters are not advanced, so the final plan computes the same values from
-the same state (the generators are counter-based). The final plan returns
-the size it computes itself beside the fetches; where that differs from the
-probe's (a read of a variable ordered differently against a write in the
-two plans, which TF leaves unordered too) the run raises instead of
-returning rows that don't match their condition.
+the same state (the generators are counter-based). The final plan computes
+each size again and the run raises (a RunCheck) where one differs from the
+probe's -- a read of a variable ordered differently against a write in the
+two plans, which TF leaves unordered too -- instead of returning rows that
+don't match their condition.
 """
 from __future__ import annotations
 
 import collections
 
 from .errors import InvalidArgumentError
-from .lowering import DataDependentShape
+from .lowering import PROBE, DataDependentShape
 
 MAX_SIZED_PLANS = 64     # final plans (and probes) kept per run signature
 
@@ -35,10 +37,10 @@ class DynamicPlan:
         self.sess = sess
         self.fetch_tensors = list(fetch_tensors)
         self.targets = list(targets)
-        self.chain = []            # ops needing a size, in the order lowering met them
-        self.probe_of = {}         # op -> the tensor whose nonzero count is its size
-        self.probe_uses = {}       # op -> the ops whose sizes its probe was compiled with
-        self.probes = {}           # (op, those sizes) -> compiled probe
+        self.chain = []            # size keys (op, k), in the order lowering met them
+        self.probe_of = {}         # key -> (graph tensors, size_fn)
+        self.probe_uses = {}       # key -> the keys whose sizes its probe was compiled with
+        self.probes = {}           # (key, those sizes) -> compiled probe
         self.plans = collections.OrderedDict()   # sizes -> final plan, least recent first
 
     def resolve(self, feeds):
@@ -46,51 +48,54 @@ class DynamicPlan:
         sizes = {}
         i = 0
         while True:
-            for op in self.chain[i:]:
-                sizes[op] = self._probe(op, sizes, feeds)
+            for key in self.chain[i:]:
+                sizes[key] = self._probe(key, sizes, feeds)
             i = len(self.chain)
-            key = tuple(sizes[op] for op in self.chain)
-            plan = self.plans.get(key)
+            tup = tuple(sizes[key] for key in self.chain)
+            plan = self.plans.get(tup)
             if plan is not None:
-                self.plans.move_to_end(key)
+                self.plans.move_to_end(tup)
                 return plan
             try:
                 plan = self.sess._compile(self.fetch_tensors, self.targets, feeds, sizes=sizes)
             except DataDependentShape as e:
-                if e.op in self.probe_of:    # a size given was not used: a lowering bug
+                if e.key in self.probe_of:    # a size given was not used: a lowering bug
                     raise
-                self.chain.append(e.op)
-                self.probe_of[e.op] = e.probe
+                self.chain.append(e.key)
+                self.probe_of[e.key] = (e.inputs, e.size_fn)
                 continue
             plan.dynamic = True
-            self.plans[key] = plan
+            self.plans[tup] = plan
             if len(self.plans) > MAX_SIZED_PLANS:
                 self.plans.popitem(last=False)
             return plan
 
-    def _probe(self, op, sizes, feeds):
-        uses = self.probe_uses.get(op)
-        plan = None if uses is None else self.probes.get((op, *(sizes[o] for o in uses)))
+    def _probe(self, key, sizes, feeds):
+        uses = self.probe_uses.get(key)
+        plan = None if uses is None else self.probes.get((key, *(sizes[k] for k in uses)))
         if plan is None:
-            plan = self.sess._compile([self.probe_of[op]], [], feeds, sizes=dict(sizes),
-                                      count=True)
-            uses = self.probe_uses[op] = plan.sizes_used
+            inputs, size_fn = self.probe_of[key]
+            plan = self.sess._compile(inputs, [], feeds, sizes=dict(sizes), probe=size_fn)
+            uses = self.probe_uses[key] = plan.sizes_used
             if len(self.probes) >= MAX_SIZED_PLANS:
                 self.probes.clear()
-            self.probes[(op, *(sizes[o] for o in uses))] = plan
+            self.probes[(key, *(sizes[k] for k in uses))] = plan
         values = self.sess._execute(plan, feeds, dry=True)
-        return int(values[id(self.probe_of[op])])
+        n = int(values[id(PROBE)])
+        if n < 0:
+            op = key[0]
+            raise InvalidArgumentError(None, op, f"{op.name} ({op.type}): a size computed "
+                                       f"from its inputs is negative ({n})")
+        return n
 
 
-def check_sizes(plan, values):
-    """Raises where a final plan computed another size than it was compiled for."""
-    for check in plan.size_checks:
-        got = int(values.pop(id(check)))
-        if got != check.expected:
-            raise InvalidArgumentError(
-                None, check.op,
-                f"{check.op.name} ({check.op.type}) found {check.expected} true elements "
-                f"when its input was run first and {got} in the run itself: the input "
-                "reads a variable that the same run also writes, in no fixed order; add a "
-                "control dependency to fix the order")
+def check_run(plan, values):
+    """Raises InvalidArgumentError for the first of the plan's run checks that
+    failed (their results are taken out of `values`)."""
+    failed = None
+    for check in plan.run_checks:
+        if not bool(values.pop(id(check))) and failed is None:
+            failed = check
+    if failed is not None:
+        raise InvalidArgumentError(None, failed.op, failed.message)
 

@@ -6,8 +6,9 @@ parameter, so the update is written in place).
 Shapes in the IR are static. An op whose result's size depends on the data
 (tf.where with one argument) takes its size from `sizes`; without one it
 raises DataDependentShape, which a Session answers by lowering a probe (the
-op's input, counted: `count=True`), running it, and lowering again with the
-size (see tfcompile/dynamic_sizes.py)."""
+tensors the size depends on, reduced to it: `probe`), running it, and
+lowering again with the size (see tfcompile/dynamic_sizes.py). Checks that
+compiled code cannot raise itself become hidden bool results (RunCheck)."""
 from __future__ import annotations
 
 import heapq
@@ -26,26 +27,33 @@ from .ir.core import TensorType
 
 class DataDependentShape(UnimplementedError):
     """An op whose result's shape depends on the data was lowered without its
-    size. `op` is the op, `probe` the tensor whose count of nonzero elements
-    is the size."""
+    size. `key` is (op, k): the op and which of its sizes; the size is
+    `size_fn(ctx, [IR values of inputs])`, an i64 scalar, where `inputs` are
+    graph tensors (a Session lowers and runs them first: the probe)."""
 
-    def __init__(self, op, probe, what):
+    def __init__(self, op, key, inputs, size_fn, what):
         super().__init__(None, op, (
             f"{op.name}: {what} has a shape that depends on the data, and compiled code has "
             "static shapes: a Session runs its input first to learn the size, but "
             "ahead-of-time export and compiled callables need it known when the "
             "graph is compiled (a constant condition)"))
-        self.probe = probe
+        self.key = key
+        self.inputs = list(inputs)
+        self.size_fn = size_fn
 
 
-class SizeCheck:
-    """A hidden result of a plan compiled with data-dependent sizes: the size
-    the op's input gives in this very run, which must equal the size compiled
-    in (the Session checks it after the call)."""
+class RunCheck:
+    """A hidden bool result of a plan: False makes the Session raise
+    InvalidArgumentError(op, message) after the run (compiled code has no
+    error path of its own). Data-dependent sizes check themselves this way:
+    the size the run computes must be the size compiled in."""
 
-    def __init__(self, op, expected):
+    def __init__(self, op, message):
         self.op = op
-        self.expected = expected
+        self.message = message
+
+
+PROBE = object()    # the result of a probe (see lower's `probe`)
 
 
 def count_true(ctx, v):
@@ -119,9 +127,9 @@ class LoweringContext:
         self.rng_params = {}
         self.frozen = {}          # var op -> ndarray lowered as a constant (AOT export)
         self.writes_now = []      # var ops the op being lowered writes
-        self.sizes = {}           # op -> its data-dependent size, found by a probe
-        self.sizes_used = []      # the ops of `sizes` this lowering used
-        self.size_checks = []     # (SizeCheck, IR i64 scalar) results to add
+        self.sizes = {}           # (op, k) -> a data-dependent size, found by a probe
+        self.sizes_used = []      # the keys of `sizes` this lowering used
+        self.run_checks = []      # (RunCheck, IR bool scalar) results to add
         self._seed_source = seed_source
 
     # ---- errors
@@ -178,21 +186,34 @@ class LoweringContext:
             return self._seed_source(op)
         return s1, s2
 
-    # ---- data-dependent sizes
-    def data_size(self, op, probe, what):
-        """The size of `op`'s data-dependent result in this compilation:
-        DataDependentShape where none is given."""
-        n = self.sizes.get(op)
+    # ---- data-dependent sizes, run-time checks
+    def data_size(self, op, what, inputs, size_fn, values, k=0):
+        """Size k of `op`'s data-dependent result in this compilation.
+
+        inputs: the graph tensors the size depends on, `values` their IR values
+        here; size_fn(ctx, IR values) -> i64 scalar computes it. Without a size
+        given (the Session's probe found none yet) raises DataDependentShape;
+        with one, the compiled code also computes it and the run fails if the
+        two differ (see dynamic_sizes)."""
+        key = (op, k)
+        n = self.sizes.get(key)
         if n is None:
-            raise DataDependentShape(op, probe, what)
-        if op not in self.sizes_used:
-            self.sizes_used.append(op)
+            raise DataDependentShape(op, key, inputs, size_fn, what)
+        if key not in self.sizes_used:
+            self.sizes_used.append(key)
+            got = size_fn(self, list(values))
+            ok = self.b.emit("eq", [got, self.scalar(n, "i64")])
+            self.add_run_check(op, ok, (
+                f"{op.name} ({op.type}): its size was {n} when its input was run first "
+                "and differs in the run itself: the input reads a variable that the "
+                "same run also writes, in no fixed order; add a control dependency "
+                "to fix the order"))
         return n
 
-    def check_size(self, op, value, expected):
-        """Returns from the compiled code the size `value` computes in the run,
-        to be compared with `expected`, the size compiled in."""
-        self.size_checks.append((SizeCheck(op, expected), value))
+    def add_run_check(self, op, ok, message):
+        """Makes the run fail with InvalidArgumentError(op, message) where the
+        bool scalar IR value `ok` is False (checked after the call)."""
+        self.run_checks.append((RunCheck(op, message), ok))
 
     # ---- values
     def const_value(self, v, what="value"):
@@ -272,22 +293,23 @@ class Lowered:
 
     def __init__(self, fn, params, results, var_updates, sizes_used=()):
         self.fn = fn
-        self.sizes_used = list(sizes_used)  # ops whose data-dependent size is compiled in
+        self.sizes_used = list(sizes_used)  # keys of the data-dependent sizes compiled in
         self.params = params            # list of ("feed"|"var"|"rng", obj)
         self.results = results          # list of ("fetch", Tensor) | ("var", var op)
         self.var_updates = var_updates  # var ops written
 
 
 def lower(graph, fetch_tensors, target_ops, feeds, var_shapes, seed_source, frozen=None,
-          sizes=None, count=False):
+          sizes=None, probe=None):
     """Lowers the part of `graph` that `fetch_tensors` and `target_ops` need.
 
     feeds: {Tensor: TensorType} of fed tensors; var_shapes: {var op: shape} of the
     initialized variables; frozen: optional {var op: ndarray} of variables whose
     reads become IR constants instead of parameters (ahead-of-time export);
-    sizes: {op: int} of data-dependent sizes found by probes; count: each
-    fetch's result is its number of nonzero elements (i64), not its value.
-    Results for `sizes` come after the fetches, as ("fetch", SizeCheck)."""
+    sizes: {(op, k): int} of data-dependent sizes found by probes; probe: a
+    size_fn (see LoweringContext.data_size) applied to the fetches: the one
+    result, ("fetch", PROBE), is the size, not the fetched values. Hidden
+    results follow the fetches as ("fetch", RunCheck)."""
     fed = set(feeds)
     ops = needed_ops(fetch_tensors, target_ops, fed)
     order = topo_order(ops, fed)
@@ -356,6 +378,7 @@ def lower(graph, fetch_tensors, target_ops, feeds, var_shapes, seed_source, froz
             values[t] = v
     ctx.op = None
     results = []
+    probed = []
     for t in fetch_tensors:
         if t in feed_vals:
             v = feed_vals[t]
@@ -371,12 +394,16 @@ def lower(graph, fetch_tensors, target_ops, feeds, var_shapes, seed_source, froz
                 f"with dtype {_tf_type_name(t.dtype)} and shape {_shape_str(t.shape)}")
         else:
             v = values[t]
-        if count:
-            v = count_true(ctx, v)
+        if probe is not None:
+            probed.append(v)
+            continue
         ctx.b.result(v, t.name)
         results.append(("fetch", t))
-    for check, v in ctx.size_checks:
-        ctx.b.result(v, check.op.name + "/size")
+    if probe is not None:
+        ctx.b.result(probe(ctx, probed), "size")
+        results.append(("fetch", PROBE))
+    for n, (check, v) in enumerate(ctx.run_checks):
+        ctx.b.result(v, f"{check.op.name}/check_{n}")
         results.append(("fetch", check))
     for var_op in ctx.var_written:
         alias = ctx.var_params.get(var_op)

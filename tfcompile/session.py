@@ -20,8 +20,8 @@ from .compiler import VarStorage, aligned_empty
 from .errors import FailedPreconditionError
 from .graph import Operation, Tensor, get_default_graph
 from .ir.core import TensorType
-from .dynamic_sizes import DynamicPlan, check_sizes
-from .lowering import DataDependentShape, SizeCheck, lower
+from .dynamic_sizes import DynamicPlan, check_run
+from .lowering import DataDependentShape, RunCheck, lower
 from .variables import Variable
 
 
@@ -172,14 +172,19 @@ class _Plan:
         self.result_types = [v.type for v in lowered.fn.results]
         self.aliases = dict(lowered.fn.aliases)
         self.lock = threading.Lock()
-        # sizes of data-dependent results the plan computes beside its fetches
-        self.size_checks = [obj for kind, obj in lowered.results if type(obj) is SizeCheck]
+        # checks the plan computes beside its fetches (tfcompile/dynamic_sizes.py)
+        self.run_checks = [obj for kind, obj in lowered.results if type(obj) is RunCheck]
         self.dynamic = False        # compiled for one run's data-dependent sizes
         self.sizes_used = lowered.sizes_used
 
 
 _MISS = object()
 _MAX_FAST = 256
+
+# op type -> provider(session, op) -> one array per output: ops whose values
+# come from outside compiled code, fed by the session itself on every run that
+# needs them (a dataset iterator's next element; see _implicit_feeds).
+IMPLICIT_FEEDS = {}
 
 
 class _FastRun:
@@ -290,6 +295,7 @@ class BaseSession:
         self._rng_counters = {}    # random op -> np.ndarray(int64 scalar)
         self._plans = {}
         self._fast = {}            # fetches -> _FastRun, the shortcut of a repeated run
+        self._implicit = {}        # run signature -> ops whose outputs are fed implicitly
         self._epoch = 0            # bumps when a variable is first set or reshaped
         self._seed_rng = np.random.default_rng()
         self._random_seeds = {}
@@ -360,22 +366,45 @@ class BaseSession:
                                "before calling run().")
         feeds = self._resolve_feeds(feed_dict)
         if type(fetches) is Tensor and fetches._op._graph is self._graph:
+            implicit = self._implicit_feeds([fetches], [], feeds)
             plan = self._plan([fetches], [], feeds)
             value = self._execute(plan, feeds)[id(fetches)]
-            self._add_fast(fetches, [fetches], plan, feed_dict, feeds)
+            if not implicit:
+                self._add_fast(fetches, [fetches], plan, feed_dict, feeds)
             return _scalar(value)
         mapper = _FetchMapper(self._graph, fetches)
         fetch_tensors, targets = [], []
         for el in mapper.elements:
             (fetch_tensors if isinstance(el, Tensor) else targets).append(el)
+        implicit = self._implicit_feeds(fetch_tensors, targets, feeds)
         plan = self._plan(fetch_tensors, targets, feeds)
         values = self._execute(plan, feeds)
         out = [_scalar(values.get(id(el))) if isinstance(el, Tensor) else None
                for el in mapper.elements]
-        if type(fetches) in (list, tuple) and all(type(f) in (Tensor, Operation)
-                                                  for f in fetches):
+        if not implicit and type(fetches) in (list, tuple) and all(
+                type(f) in (Tensor, Operation) for f in fetches):
             self._add_fast(fetches, mapper.elements, plan, feed_dict, feeds)
         return mapper.rebuild(out)
+
+    def _implicit_feeds(self, fetch_tensors, targets, feeds):
+        """Feeds the outputs of the needed ops that produce their values outside
+        compiled code (IMPLICIT_FEEDS: a dataset iterator's next element), each
+        asked once per run; returns whether there were any."""
+        key = (*map(id, fetch_tensors), None, *map(id, targets), None, *map(id, feeds))
+        ops = self._implicit.get(key)
+        if ops is None:
+            if not IMPLICIT_FEEDS:
+                return False
+            from .lowering import needed_ops
+            ops = sorted((op for op in needed_ops(fetch_tensors, targets, set(feeds))
+                          if op.type in IMPLICIT_FEEDS), key=lambda o: o._id)
+            self._implicit[key] = ops
+        for op in ops:
+            arrays = IMPLICIT_FEEDS[op.type](self, op)
+            for t, a in zip(op.outputs, arrays):
+                if t not in feeds:
+                    feeds[t] = _feed_array(t, a)
+        return bool(ops)
 
     def _add_fast(self, fetches, elements, plan, feed_dict, feeds):
         """Leaves a shortcut for runs like this one (see _FastRun), where one can
@@ -438,14 +467,14 @@ class BaseSession:
             self._random_seeds[op] = (int(s[0]), int(s[1]))
         return self._random_seeds[op]
 
-    def _compile(self, fetch_tensors, targets, feeds, sizes=None, count=False):
+    def _compile(self, fetch_tensors, targets, feeds, sizes=None, probe=None):
         from .compiler import PlanRunner, compile_lowered
         feed_types = {}
         for t, a in feeds.items():
             feed_types[t] = TensorType(a.shape, _dt.compilable(t.dtype, t.name))
         var_shapes = {op: a.shape for op, a in self._storage.items()}
         lowered = lower(self._graph, fetch_tensors, targets, feed_types, var_shapes,
-                        self._seed_for, sizes=sizes, count=count)
+                        self._seed_for, sizes=sizes, probe=probe)
         exe = compile_lowered(lowered.fn, self._options)
         self.compile_count += 1
         plan = _Plan(lowered, exe)
@@ -472,8 +501,8 @@ class BaseSession:
             with plan.lock:
                 values = runner.run(storage, counters, feeds, self._missing_variable)
                 new_vars = runner.new_vars
-            if plan.size_checks:
-                check_sizes(plan, values)
+            if plan.run_checks:
+                check_run(plan, values)
             if dry:
                 return values
             for op, arr in new_vars:
@@ -517,8 +546,8 @@ class BaseSession:
                 if old is None or old.shape != arr.shape:
                     self._epoch += 1
                 self._storage[obj] = arr
-        if plan.size_checks:
-            check_sizes(plan, values)
+        if plan.run_checks:
+            check_run(plan, values)
         return values
 
     def _load_variable(self, var, value):

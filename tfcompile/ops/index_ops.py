@@ -258,7 +258,7 @@ def where_indices(condition, name=None):
 
 @lowering("Where")
 def _lower_where(ctx, op, inputs):
-    from ..lowering import _fold, count_true
+    from ..lowering import _fold
     cv = _fold(inputs[0])
     if cv is not None:
         cv = np.asarray(cv)
@@ -266,12 +266,17 @@ def _lower_where(ctx, op, inputs):
     c = inputs[0]
     if c.dtype != "bool":
         c = ctx.b.emit("ne", [c, ctx.scalar(0, c.dtype, c.shape)])
-    n = ctx.data_size(op, op.inputs[0], f"tf.where({op.inputs[0].name}) with one argument")
+    n = ctx.data_size(op, f"tf.where({op.inputs[0].name}) with one argument",
+                      [op.inputs[0]], _count_of_first, [inputs[0]])
     if n > c.type.size:
         ctx.fail(f"tf.where({op.inputs[0].name}): {n} true elements in a tensor of "
                  f"{c.type.size}")
-    ctx.check_size(op, count_true(ctx, c), n)
     return [ctx.b.emit("argwhere", [c], count=n)]
+
+
+def _count_of_first(ctx, values):
+    from ..lowering import count_true
+    return count_true(ctx, values[0])
 
 
 def boolean_mask(tensor, mask, name="boolean_mask", axis=None):
