@@ -106,3 +106,17 @@ def jit(fn=None, **kwargs):
 
 
 _namespaces.build(__import__(__name__))
+
+
+def _install_op_families():
+    """Op families in modules of their own attach their names (and sub-namespaces)
+    here, each through its `install(tf)`."""
+    import importlib
+    import sys as _sys
+    me = _sys.modules[__name__]
+    for mod in ("ops.segment_ops", "ops.functional_ops", "ops.state_ops", "ops.check_ops",
+                "ops.image_ops", "ops.misc_ops", "data"):
+        importlib.import_module(f".{mod}", __name__).install(me)
+
+
+_install_op_families()

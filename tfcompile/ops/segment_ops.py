@@ -1,0 +1,6 @@
+"""Segment reductions, unique, dynamic_partition/stitch, bincount, confusion_matrix, setdiff1d (TF 1.15 names and semantics)."""
+from __future__ import annotations
+
+
+def install(tf):
+    """Attaches this module's public names to the tfcompile module `tf` (and its namespaces)."""
