@@ -115,7 +115,7 @@ def _install_op_families():
     import sys as _sys
     me = _sys.modules[__name__]
     for mod in ("ops.segment_ops", "ops.functional_ops", "ops.state_ops", "ops.check_ops",
-                "ops.image_ops", "ops.misc_ops", "data"):
+                "ops.image_ops", "ops.misc_ops", "data", "metrics"):
         importlib.import_module(f".{mod}", __name__).install(me)
 
 
