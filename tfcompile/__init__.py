@@ -19,7 +19,7 @@ from .variable_scope import (AUTO_REUSE, VariableScope, get_local_variable, get_
 from .config import (ConfigProto, GPUOptions, GraphOptions, OptimizerOptions,
                      RunMetadata, RunOptions)
 from .dtypes import (DType, as_dtype, bool, double, float16, float32, float64, half,  # noqa: A004
-                     int8, int16, int32, int64, uint8, uint16)
+                     int8, int16, int32, int64, string, uint8, uint16)
 from .graph import (Graph, GraphKeys, Operation, Tensor, add_to_collection,
                     add_to_collections, control_dependencies, get_collection,
                     get_collection_ref, get_default_graph, name_scope,
@@ -115,7 +115,7 @@ def _install_op_families():
     import sys as _sys
     me = _sys.modules[__name__]
     for mod in ("ops.segment_ops", "ops.functional_ops", "ops.state_ops", "ops.check_ops",
-                "ops.image_ops", "ops.misc_ops", "data", "metrics"):
+                "ops.image_ops", "ops.misc_ops", "data", "metrics", "summary"):
         importlib.import_module(f".{mod}", __name__).install(me)
 
 

@@ -125,13 +125,16 @@ int64 = DType("int64", np.int64, "i64")
 uint8 = DType("uint8", np.uint8, None)
 uint16 = DType("uint16", np.uint16, None)
 bool = DType("bool", np.bool_, "bool")  # noqa: A001 - TF's name
+# Strings are never compiled: only host ops (summaries) produce them, and a
+# fetched one is Python bytes.
+string = DType("string", np.object_, None)
 
-_ALL = [float16, float32, float64, int8, int16, int32, int64, uint8, uint16, bool]
+_ALL = [float16, float32, float64, int8, int16, int32, int64, uint8, uint16, bool, string]
 _ENUMS = {"float32": 1, "float64": 2, "int32": 3, "uint8": 4, "int16": 5, "int8": 6,
-          "int64": 9, "bool": 10, "uint16": 17, "float16": 19}
+          "int64": 9, "bool": 10, "uint16": 17, "float16": 19, "string": 7}
 _REFS = [DType(d.name + "_ref", d._np, d.ir, base=d) for d in _ALL]
 float16_ref, float32_ref, float64_ref, int8_ref, int16_ref, int32_ref, int64_ref, \
-    uint8_ref, uint16_ref, bool_ref = _REFS
+    uint8_ref, uint16_ref, bool_ref, string_ref = _REFS
 _BY_NAME = {d.name: d for d in _ALL + _REFS}
 _BY_NAME.update({"half": float16, "double": float64, "float": float32})
 _BY_NP = {d._np: d for d in _ALL}

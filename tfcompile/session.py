@@ -91,8 +91,9 @@ _FeedKeyError.__name__ = _FeedKeyError.__qualname__ = "TypeError"
 
 
 def _scalar(arr):
-    """TF returns a fetched scalar as a numpy scalar (np.float32(1.0)), not a 0-d array."""
-    return arr[()] if arr.ndim == 0 else arr
+    """TF returns a fetched scalar as a numpy scalar (np.float32(1.0)), not a 0-d array
+    (and a host op's value, bytes, as it is)."""
+    return arr[()] if type(arr) is np.ndarray and arr.ndim == 0 else arr
 
 
 # ---------------------------------------------------------------- feeds
@@ -185,6 +186,11 @@ _MAX_FAST = 256
 # come from outside compiled code, fed by the session itself on every run that
 # needs them (a dataset iterator's next element; see _implicit_feeds).
 IMPLICIT_FEEDS = {}
+
+# op type -> fn(op, input values) -> the value of its one output: ops that run in
+# Python after the compiled call, on values it fetched (a summary serializes
+# numbers to a protocol buffer; see _host_split).
+HOST_OPS = {}
 
 
 class _FastRun:
@@ -365,7 +371,8 @@ class BaseSession:
             raise RuntimeError("The Session graph is empty. Add operations to the graph "
                                "before calling run().")
         feeds = self._resolve_feeds(feed_dict)
-        if type(fetches) is Tensor and fetches._op._graph is self._graph:
+        if type(fetches) is Tensor and fetches._op._graph is self._graph and \
+                fetches._op.type not in HOST_OPS:
             implicit = self._implicit_feeds([fetches], [], feeds)
             plan = self._plan([fetches], [], feeds)
             value = self._execute(plan, feeds)[id(fetches)]
@@ -376,15 +383,46 @@ class BaseSession:
         fetch_tensors, targets = [], []
         for el in mapper.elements:
             (fetch_tensors if isinstance(el, Tensor) else targets).append(el)
+        host = self._host_split(fetch_tensors, targets) if HOST_OPS else None
+        if host is not None:
+            host_ops, fetch_tensors, targets = host
         implicit = self._implicit_feeds(fetch_tensors, targets, feeds)
         plan = self._plan(fetch_tensors, targets, feeds)
         values = self._execute(plan, feeds)
+        if host is not None:
+            for op in host_ops:
+                ins = [values[id(t)] for t in op.inputs]
+                values[id(op.outputs[0])] = HOST_OPS[op.type](op, ins)
         out = [_scalar(values.get(id(el))) if isinstance(el, Tensor) else None
                for el in mapper.elements]
-        if not implicit and type(fetches) in (list, tuple) and all(
+        if host is None and not implicit and type(fetches) in (list, tuple) and all(
                 type(f) in (Tensor, Operation) for f in fetches):
             self._add_fast(fetches, mapper.elements, plan, feed_dict, feeds)
         return mapper.rebuild(out)
+
+    def _host_split(self, fetch_tensors, targets):
+        """None when no fetch is a host op's output; else (the host ops to run
+        after the call, in creation order; the tensors the compiled call must
+        fetch instead: the other fetches and the host ops' compiled inputs; the
+        targets that aren't host ops)."""
+        if not any(t.op.type in HOST_OPS for t in fetch_tensors) and \
+                not any(op.type in HOST_OPS for op in targets):
+            return None
+        host, stack = {}, [t.op for t in fetch_tensors if t.op.type in HOST_OPS]
+        while stack:
+            op = stack.pop()
+            if op not in host:
+                host[op] = None
+                stack.extend(t.op for t in op.inputs if t.op.type in HOST_OPS)
+        compiled = [t for t in fetch_tensors if t.op not in host]
+        seen = set(map(id, compiled))
+        for op in host:
+            for t in op.inputs:
+                if t.op not in host and id(t) not in seen:
+                    seen.add(id(t))
+                    compiled.append(t)
+        return (sorted(host, key=lambda o: o._id), compiled,
+                [op for op in targets if op.type not in HOST_OPS])
 
     def _implicit_feeds(self, fetch_tensors, targets, feeds):
         """Feeds the outputs of the needed ops that produce their values outside
