@@ -91,12 +91,15 @@ def segment_counts(ctx, ids, n_seg, dtype="i32"):
 def segment_reduce(ctx, data, ids, n_seg, kind, empty=None):
     """out[s, ...] = the `kind` reduction (sum, prod, max, min) of the rows
     data[n, ...] with ids[n] == s, for data [N, ...] and ids [N]; ids outside
-    [0, n_seg) take part nowhere. A segment without rows gets `empty`
-    (default: the reduction's identity, TF's value for the unsorted ops)."""
+    [0, n_seg) take part nowhere. A segment without rows gets `empty`;
+    without one, the unsorted ops' identity (finite for floats, as TF's
+    lowest(): a max of -inf alone is then the lowest float there too)."""
     n = ids.shape[0]
     rest = tuple(data.shape[1:])
     dt = data.dtype
     ident = identity(kind, dt)
+    if empty is not None and dt in ("f32", "f64") and kind in ("max", "min"):
+        ident = -np.inf if kind == "max" else np.inf   # the sorted ops: max(-inf) = -inf
     fill = ident if empty is None else empty
     r = prod(rest)
     if n == 0 or n_seg == 0 or r == 0:
@@ -239,10 +242,14 @@ def _segment_sizes(data, segment_ids, num_segments):
     ns = convert_to_tensor(num_segments)
     ones = array_ops.ones(array_ops.shape(segment_ids), dtype=data.dtype)
     n = unsorted_segment_sum(ones, segment_ids, ns)
-    extra = array_ops.rank(data) - array_ops.rank(segment_ids)
-    shape = stack_ops.concat([stack_ops.expand_dims(ns, 0),
-                              array_ops.ones(stack_ops.expand_dims(extra, 0), dtype=ns.dtype)],
-                             axis=0)
+    if data.shape.ndims is not None and segment_ids.shape.ndims is not None:
+        # a Pack keeps a constant num_segments visible to shape inference
+        shape = stack_ops.stack([ns] + [1] * (data.shape.ndims - segment_ids.shape.ndims))
+    else:
+        extra = array_ops.rank(data) - array_ops.rank(segment_ids)
+        shape = stack_ops.concat(
+            [stack_ops.expand_dims(ns, 0),
+             array_ops.ones(stack_ops.expand_dims(extra, 0), dtype=ns.dtype)], axis=0)
     return math_ops.maximum(array_ops.reshape(n, shape), 1)
 
 
