@@ -144,8 +144,13 @@ def rgb_to_grayscale(images, name=None):
         images = convert_to_tensor(images, name="images")
         orig = images.dtype
         flt = convert_image_dtype(images, _dt.float32)
-        gray = tensordot(flt, [0.2989, 0.5870, 0.1140], [-1, -1])
-        gray = expand_dims(gray, -1)
+        weights = convert_to_tensor([[0.2989], [0.5870], [0.1140]], _dt.float32)
+        if flt.shape.ndims is not None and flt.shape.is_fully_defined():
+            gray = expand_dims(tensordot(flt, array_ops.reshape(weights, [3]), [-1, -1]), -1)
+        else:   # TF's tensordot, spelled out: the pixels as rows of a matmul
+            rows = array_ops.reshape(flt, [-1, 3])
+            out_shape = concat([array_ops.shape(flt)[:-1], [1]], 0)
+            gray = array_ops.reshape(math_ops.matmul(rows, weights), out_shape)
         return convert_image_dtype(gray, orig, name=name)
 
 
