@@ -246,6 +246,17 @@ def test_variable_methods_and_batch_scatter_update():
             np.testing.assert_array_equal(s.run(op), want)
 
 
+def test_variables_from_get_variable():
+    """use_resource=True variables are reference variables here: the same ops."""
+    with tf.variable_scope("emb"):
+        e = tf.get_variable("table", [4, 2], initializer=tf.zeros_initializer(),
+                            use_resource=True)
+    op = tf.scatter_add(e, [1, 1, 3], [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    with tf.Session() as s:
+        s.run(tf.global_variables_initializer())
+        np.testing.assert_array_equal(s.run(op), [[0, 0], [4, 6], [0, 0], [5, 6]])
+
+
 def test_gradients_do_not_flow_through_updates():
     v = tf.Variable(np.zeros((3,), np.float32))
     u = tf.placeholder(tf.float32, [2])
@@ -293,6 +304,9 @@ def test_graph_build_errors():
         tf.scatter_nd_update(v, [[0, 1, 2]], [1.0])
     with pytest.raises(TypeError, match="Variable"):
         tf.scatter_add(tf.zeros([4, 3]), [0], tf.ones([1, 3]))
+    with pytest.raises(NotImplementedError, match="ScatterAdd"):   # both branches would run
+        tf.cond(tf.constant(True), lambda: tf.scatter_add(v, [0], [[1.0, 1, 1]]),
+                lambda: v.read_value())
     ok = tf.scatter_update(b, [1], [True])
     with tf.Session() as s:
         with pytest.raises(tf.errors.FailedPreconditionError, match="uninitialized"):

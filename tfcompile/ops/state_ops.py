@@ -339,6 +339,11 @@ def _nd_method(fn, method):
 def install(tf):
     """Attaches this module's public names to the tfcompile module `tf` (and its namespaces)."""
     from ..variables import Variable
+    from . import cond_ops
+    # tf.cond computes both branches: it refuses branches that update variables,
+    # and these ops do
+    cond_ops._STATEFUL = tuple(cond_ops._STATEFUL) + tuple(
+        k for k in _KINDS if k not in cond_ops._STATEFUL)
     fns = {f.__name__: f for f in (scatter_update, scatter_add, scatter_sub, scatter_mul,
                                    scatter_div, scatter_min, scatter_max, scatter_nd_update,
                                    scatter_nd_add, scatter_nd_sub)}
