@@ -97,11 +97,17 @@ def _lower_bincount(ctx, op, inputs):
 def _bincount_grad(op, grad):
     """Weight i's gradient is grad[arr[i]] (0 for a value past the end), as
     TF 1.15's weighted bincount, an unsorted_segment_sum, has."""
-    from . import array_ops
+    from . import array_ops, math_ops
+    from .stack_ops import concat
     arr, _, w = op.inputs
     if w.shape.num_elements() == 0:
         return [None, None, None]
-    return [None, None, array_ops.gather(grad, arr)]
+    # values past the end read an appended zero row (a gather checks its indices)
+    n = array_ops.shape(grad)[0]
+    inside = math_ops.logical_and(math_ops.greater_equal(arr, 0), math_ops.less(arr, n))
+    rows = array_ops.where_v2(inside, arr, array_ops.zeros_like(arr) + n)
+    padded = concat([grad, array_ops.zeros([1], dtype=grad.dtype)], 0)
+    return [None, None, array_ops.gather(padded, rows)]
 
 
 # ---------------------------------------------------------------- confusion_matrix

@@ -72,7 +72,7 @@ def _counter(p):
     return size_fn
 
 
-def _flat_partitions(ctx, data, parts, num):
+def _flat_partitions(ctx, op, data, parts, num):
     """partitions flattened to [N] and data to [N, rest...], with the range checked."""
     r = parts.type.rank
     if tuple(data.shape[:r]) != tuple(parts.shape):
@@ -83,7 +83,7 @@ def _flat_partitions(ctx, data, parts, num):
     if n:
         ok = ctx.b.emit("and", [ctx.b.emit("ge", [flat, ctx.scalar(0, "i32", (n,))]),
                                 ctx.b.emit("lt", [flat, ctx.scalar(num, "i32", (n,))])])
-        ctx.add_run_check(ctx.op, all_true(ctx, ok),
+        ctx.add_run_check(op, all_true(ctx, ok),
                           f"partitions holds a value not in [0, {num})")
     return flat, ctx.b.emit("reshape", [data], shape=[n, *data.shape[r:]])
 
@@ -92,7 +92,7 @@ def _flat_partitions(ctx, data, parts, num):
 def _lower_dynamic_partition(ctx, op, inputs):
     data, parts = inputs
     num = op.attrs["num_partitions"]
-    flat_p, flat = _flat_partitions(ctx, data, parts, num)
+    flat_p, flat = _flat_partitions(ctx, op, data, parts, num)
     outs = []
     for p in range(num):
         k = known_or_data_size(ctx, op, f"{op.name}'s partition {p}", [op.inputs[1]],

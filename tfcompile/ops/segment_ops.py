@@ -51,17 +51,18 @@ def shape_error(kind, opname, op_type, shapes):
 
 # ---------------------------------------------------------------- IR helpers
 
+def _limits(dtype):
+    d = np.dtype({"f32": np.float32, "f64": np.float64, "i32": np.int32, "i64": np.int64}[dtype])
+    return np.finfo(d) if d.kind == "f" else np.iinfo(d)
+
+
 def lowest(dtype):
     """The smallest finite value of an IR dtype (TF's identity of an empty max)."""
-    d = np.dtype({"f32": np.float32, "f64": np.float64, "i32": np.int32,
-                  "i64": np.int64}[dtype])
-    return np.finfo(d).min if d.kind == "f" else np.iinfo(d).min
+    return _limits(dtype).min
 
 
 def highest(dtype):
-    d = np.dtype({"f32": np.float32, "f64": np.float64, "i32": np.int32,
-                  "i64": np.int64}[dtype])
-    return np.finfo(d).max if d.kind == "f" else np.iinfo(d).max
+    return _limits(dtype).max
 
 
 def identity(kind, dtype):
