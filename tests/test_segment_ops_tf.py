@@ -46,6 +46,8 @@ def prog_segments(tf):
         "smax": tf.math.segment_max(x, i), "smin": tf.segment_min(x, i),
         "sprod": tf.segment_prod(x, i),
         "smean_int": tf.segment_mean(tf.cast(x * 10, tf.int32), i),
+        "umax_int": tf.unsorted_segment_max(tf.cast(x * 10, tf.int64), [1, 0, 1, 3, 0, 0], 5),
+        "uprod_int": tf.unsorted_segment_prod(tf.cast(x * 3, tf.int32), [1, 0, 1, 3, 0, 0], 5),
     }
     grads = {}
     for key in ("usum", "umax", "umin", "uprod", "umean", "usqrtn", "ssum", "smean", "smax",
@@ -63,7 +65,9 @@ def prog_sets(tf):
     uc = tf.unique_with_counts(v, out_idx=tf.int64)
     uf = tf.unique(f)
     sd = tf.setdiff1d(v, y)
-    sd64 = tf.setdiff1d(v, y, index_dtype=tf.int64)
+    # compat.v1 has only the newer name of listdiff
+    sd64 = (tf.listdiff(v, y, out_idx=tf.int64) if tf is tfcompile else
+            tf.setdiff1d(v, y, index_dtype=tf.int64))
     out = {"u_y": u.y, "u_idx": u.idx, "uc_y": uc.y, "uc_idx": uc.idx, "uc_count": uc.count,
            "uf_y": uf.y, "uf_idx": uf.idx, "sd_out": sd.out, "sd_idx": sd.idx,
            "sd64_idx": sd64.idx}
@@ -77,8 +81,12 @@ def prog_partition(tf):
     parts = tf.dynamic_partition(x, p, 3)
     st = tf.dynamic_stitch([p, tf.constant([3, 6])], [tf.reduce_sum(x, 1), [5.0, 7.0]])
     cst = tf.dynamic_stitch([[0, 2], [1]], [[[1, 2], [3, 4]], [[5, 6]]])
+    # compat.v1 has parallel_dynamic_stitch as a raw op only
+    par = (tf.parallel_dynamic_stitch if tf is tfcompile else
+           lambda indices, data: tf_real.raw_ops.ParallelDynamicStitch(indices=indices, data=data))
+    pst = par([tf.constant([1, 0]), p], [tf.constant([[1.0, 2.0]] * 2), tf.zeros_like(x)[:, :2]])
     out = {"part%d" % j: t for j, t in enumerate(parts)}
-    out.update(stitch=st, stitch_const=cst)
+    out.update(stitch=st, stitch_const=cst, stitch_parallel=pst)
     out["d_part"] = tf.gradients(tf.reduce_sum(tf.square(parts[0])) + tf.reduce_sum(parts[2]),
                                  x)[0]
     out["d_stitch"] = tf.gradients(tf.reduce_sum(tf.square(st)), x)[0]
