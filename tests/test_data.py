@@ -607,6 +607,31 @@ def test_training_loop_consumes_the_iterator():
     np.testing.assert_allclose(b_got, bb, rtol=2e-4, atol=1e-5)
 
 
+def test_switching_datasets_keeps_compiled_plans():
+    """Feeding the initializer a smaller dataset (validation after training) stores
+    it in the larger one's buffer: no stored array changes shape, so the session's
+    compiled step is reused."""
+    xs = tf.placeholder(tf.float32, [None, 2])
+    it = tf.data.Dataset.from_tensor_slices(xs).batch(2).make_initializable_iterator()
+    w = tf.Variable(tf.ones([2, 1]))
+    out = tf.matmul(it.get_next(), w)
+    big, small = RNG.standard_normal((6, 2)), RNG.standard_normal((3, 2))
+    with tf.Session() as s:
+        s.run(w.initializer)
+        rounds = []
+        for _ in range(3):
+            counts = s.compile_count
+            got = []
+            for data in (big, small):
+                s.run(it.initializer, {xs: data})
+                got.append(np.concatenate(drain(s, out)))
+            rounds.append((s.compile_count - counts, got))
+    assert rounds[2][0] == 0           # plans of the first rounds serve the third
+    for _, (got_big, got_small) in rounds:
+        np.testing.assert_allclose(got_big, big.sum(1, keepdims=True), rtol=1e-6)
+        np.testing.assert_allclose(got_small, small.sum(1, keepdims=True), rtol=1e-6)
+
+
 def test_imported_get_next_without_iterator_is_a_clear_error():
     it = tf.data.Dataset.range(3).make_one_shot_iterator()
     nxt = it.get_next()

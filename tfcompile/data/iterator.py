@@ -10,11 +10,15 @@ at the end the provider raises OutOfRangeError("End of sequence").
 An initializer is a `MakeIterator` op whose inputs are the tensors the dataset
 captures (placeholders fed in the initializer's run, tensors computed from
 them). It is compiled like any op: its lowering writes each captured value
-into hidden per-session storage (an `IteratorState` op, stored as variables
-are, in no collection) and stamps a token, the iterator's run counter (the
-counter random ops use, advanced once per run of a plan). The next get_next
-sees a token it hasn't consumed yet and restarts the dataset on the stored
-values; a failed initializer run leaves the token, and the iterator, alone."""
+into hidden per-session storage (`IteratorState` ops, stored as variables are,
+in no collection) and stamps a token, the iterator's run counter (the counter
+random ops use, advanced once per run of a plan). The next get_next sees a
+token it hasn't consumed yet and restarts the dataset on the stored values; a
+failed initializer run leaves the token, and the iterator, alone.
+
+A captured value is stored flat, in a buffer that only grows, beside its shape:
+a session recompiles its plans when a stored array changes shape, so feeding a
+smaller dataset (the validation set after the training set) must not."""
 from __future__ import annotations
 
 import threading
@@ -38,11 +42,12 @@ class _Initializer:
     """One MakeIterator op: the dataset it starts, the tensors it captures and
     the hidden storage ops of their values and of its token."""
 
-    def __init__(self, op, dataset, captures, state_ops, token_op):
+    def __init__(self, op, dataset, captures, buffer_ops, shape_ops, token_op):
         self.op = op
         self.dataset = dataset
         self.captures = captures
-        self.state_ops = state_ops
+        self.buffer_ops = buffer_ops    # each capture's values, flat, zero-padded
+        self.shape_ops = shape_ops      # each capture's shape (int64 vector)
         self.token_op = token_op
 
 
@@ -117,12 +122,14 @@ class Iterator:
         with g.as_default(), g.control_dependencies(None):
             op = make_op("MakeIterator", captures, {}, [], name=name, graph=g)
             base = op.name
-            state_ops = [make_op("IteratorState", [], {"dtype": t.dtype}, [(t.dtype, None)],
-                                 name=f"{base}/captured_{i}/", graph=g)
-                         for i, t in enumerate(captures)]
-            token_op = make_op("IteratorState", [], {"dtype": _dt.int64},
-                               [(_dt.int64, [])], name=f"{base}/token/", graph=g)
-        op._tfc_init = init = _Initializer(op, dataset, captures, state_ops, token_op)
+            def state(name, dtype, shape):
+                return make_op("IteratorState", [], {"dtype": dtype}, [(dtype, shape)],
+                               name=f"{base}/{name}/", graph=g)
+            buffers = [state(f"captured_{i}", t.dtype, [None]) for i, t in enumerate(captures)]
+            shapes = [state(f"captured_{i}/shape", _dt.int64, [None])
+                      for i in range(len(captures))]
+            token_op = state("token", _dt.int64, [])
+        op._tfc_init = init = _Initializer(op, dataset, captures, buffers, shapes, token_op)
         op._tfc_iterator = self
         self._inits.append(init)
         return op
@@ -194,12 +201,15 @@ class Iterator:
         if state is None or state.key != latest:
             init = self._inits[latest[1]]
             values = {}
-            for t, s in zip(init.captures, init.state_ops):
-                a = storage.get(s)
-                if a is None:
+            for t, b, s in zip(init.captures, init.buffer_ops, init.shape_ops):
+                buf, shape = storage.get(b), storage.get(s)
+                if buf is None or shape is None:
                     raise FailedPreconditionError(None, op, f"The iterator's initializer "
                                                   f"{init.op.name} has not stored {t.name}")
-                values[t] = np.array(a)   # a copy: the session may update it in place
+                shape = tuple(int(d) for d in shape)
+                n = int(np.prod(shape, dtype=np.int64))
+                # a copy: the session updates the buffer in place
+                values[t] = buf[:n].reshape(shape).copy()
             state = self._start(session, op, init.dataset, values, latest)
         return state
 
@@ -282,8 +292,16 @@ def _lower_make_iterator(ctx, op, inputs):
     init = getattr(op, "_tfc_init", None)
     if init is None:
         ctx.fail(f"{op.name} belongs to no iterator built in this process")
-    for s, v in zip(init.state_ops, inputs):
-        ctx.write_variable(s, v, validate=False)
+    for b, s, v in zip(init.buffer_ops, init.shape_ops, inputs):
+        n = int(np.prod(v.shape, dtype=np.int64))
+        have = ctx.var_shapes.get(b)
+        size = max(n, have[0] if have is not None else 0)
+        flat = ctx.b.emit("reshape", [v], shape=(n,))
+        if size > n:
+            flat = ctx.b.emit("pad", [flat], low=[0], high=[size - n], value=0)
+        ctx.write_variable(b, flat, validate=False)
+        ctx.write_variable(s, ctx.b.constant(np.array(v.shape, np.int64).reshape(-1)),
+                           validate=False)
     # the token: this run's count of the iterator's runs (a fresh value per run)
     tok = ctx.rng_counter(op._tfc_iterator._op)
     ctx.write_variable(init.token_op, ctx.b.emit("add", [tok, ctx.scalar(0, "i64")]),

@@ -57,14 +57,21 @@ class BatchDataset(Dataset):
 def _stack(env, elems):
     out = []
     for j in range(len(elems[0])):
-        first = elems[0][j].shape
-        for i, e in enumerate(elems):
-            if e[j].shape != first:
-                raise env.error(
-                    f"Cannot batch tensors with different shapes in component {j}. First "
-                    f"element had shape {list(first)} and element {i} had shape "
-                    f"{list(e[j].shape)}.")
-        out.append(np.stack([e[j] for e in elems]))
+        first = elems[0][j]
+        block = np.empty((len(elems),) + first.shape, first.dtype)
+        try:
+            for i, e in enumerate(elems):   # faster than np.stack for many small rows
+                block[i] = e[j]
+            if any(e[j].shape != first.shape for e in elems):
+                raise ValueError
+        except ValueError:
+            parts = [e[j] for e in elems]
+            i = next(i for i, p in enumerate(parts) if p.shape != first.shape)
+            raise env.error(
+                f"Cannot batch tensors with different shapes in component {j}. First "
+                f"element had shape {list(first.shape)} and element {i} had shape "
+                f"{list(parts[i].shape)}.") from None
+        out.append(block)
     return out
 
 
@@ -240,17 +247,31 @@ class ShuffleDataset(Dataset):
             rng = np.random.default_rng()
         else:
             rng = np.random.default_rng([*self._seeds, epoch if self._reshuffle else 0])
+        pick = _Picker(rng)
         buf = []
         for e in self._input._elements(env):
             buf.append(e)
             if len(buf) == size:
-                yield _take_random(buf, rng)
+                yield _take(buf, pick(len(buf)))
         while buf:
-            yield _take_random(buf, rng)
+            yield _take(buf, pick(len(buf)))
 
 
-def _take_random(buf, rng):
-    i = int(rng.integers(len(buf)))
+class _Picker:
+    """Uniform random indices below n, drawn from `rng` a block at a time (one
+    generator call per element would cost more than the rest of the pipeline)."""
+
+    def __init__(self, rng):
+        self.rng = rng
+        self.block = []
+
+    def __call__(self, n):
+        if not self.block:
+            self.block = self.rng.random(1024).tolist()[::-1]
+        return min(int(self.block.pop() * n), n - 1)
+
+
+def _take(buf, i):
     e = buf[i]
     buf[i] = buf[-1]
     buf.pop()
