@@ -189,7 +189,7 @@ def test_central_crop_static_and_dynamic(frac):
     x = tf.placeholder(tf.int32, [2, None, None, 1])
     d4 = tf.image.central_crop(x, frac)
     assert s3.shape.as_list() == list(np_central_crop(a3, frac, 3).shape)
-    assert d4.shape.as_list() == ([2, None, None, 1] if frac < 1 else [2, None, None, 1])
+    assert d4.shape.as_list() == [2, None, None, 1]
     r3, r4 = _run([s3, d4], {x: a4})
     np.testing.assert_array_equal(r3, np_central_crop(a3, frac, 3))
     np.testing.assert_array_equal(r4, np_central_crop(a4, frac, 4))
@@ -415,28 +415,42 @@ def test_resize_bilinear_gradient_of_float64_images_and_int_images():
 
 # ---------------------------------------------------------------- pixel values
 
+def _np_standardize(v):
+    v = v.astype(np.float32)
+    ax = (-1, -2, -3)
+    n = np.prod(v.shape[-3:])
+    mean = v.mean(ax, keepdims=True)
+    std = np.sqrt(((v - mean) ** 2).mean(ax, keepdims=True))
+    return (v - mean) / np.maximum(std, np.float32(1 / np.sqrt(n)))
+
+
 def test_per_image_standardization():
     a = _img((2, 4, 5, 3)) * 3 + 1
     flat = np.full((3, 3, 1), 7.0, np.float32)
-    ai = RNG.integers(0, 255, (4, 4, 3)).astype(np.int32)
+    ad = _img((4, 4, 3), np.float64)
     x = tf.placeholder(tf.float32, [None, 4, 5, 3])
-    xi = tf.placeholder(tf.int32, [4, 4, 3])
+    xd = tf.placeholder(tf.float64, [4, 4, 3])
     im = tf.image
-    y, yf, yi = (im.per_image_standardization(x), im.per_image_standardization(flat),
-                 im.per_image_standardization(xi))
-    assert yi.dtype == tf.float32   # TF 1.15 standardizes in float32, whatever the input
-
-    def ref(v):
-        v = v.astype(np.float32)
-        ax = (-1, -2, -3)
-        n = np.prod(v.shape[-3:])
-        mean = v.mean(ax, keepdims=True)
-        var = np.maximum((v * v).mean(ax, keepdims=True) - mean * mean, 0)
-        return (v - mean) / np.maximum(np.sqrt(var), 1 / np.sqrt(n))
-    r, rf, ri = _run([y, yf, yi], {x: a, xi: ai})
-    np.testing.assert_allclose(r, ref(a), rtol=1e-4, atol=1e-4)
+    y, yf, yd = (im.per_image_standardization(x), im.per_image_standardization(flat),
+                 im.per_image_standardization(xd))
+    assert yd.dtype == tf.float64     # TF 1.15: computed in float32, given back as the input
+    r, rf, rd = _run([y, yf, yd], {x: a, xd: ad})
+    np.testing.assert_allclose(r, _np_standardize(a), rtol=1e-4, atol=1e-4)
     np.testing.assert_array_equal(rf, np.zeros_like(flat))   # uniform: no division by 0
-    np.testing.assert_allclose(ri, ref(ai), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(rd, _np_standardize(ad), rtol=1e-4, atol=1e-4)
+
+
+def test_per_image_standardization_of_integer_images():
+    # TF 1.15's documented behavior (tensorflow issue 33892): an int32 image is scaled
+    # to [0, 1], standardized (min_stddev dominating) and converted back to int32
+    got = _run(tf.image.per_image_standardization(tf.constant([[[1, 2, 3], [4, 5, 6]]])))
+    np.testing.assert_array_equal(got, [[[-6, -3, -1], [1, 3, 6]]])
+    ai = RNG.integers(0, 2 ** 31 - 1, (5, 4, 2)).astype(np.int32)
+    got = _run(tf.image.per_image_standardization(ai))
+    f = ai.astype(np.float32) * np.float32(1 / (2 ** 31 - 1))
+    ref = np.clip(_np_standardize(f) * np.float32(2 ** 31 - 0.5), -2 ** 31, 2 ** 31 - 1)
+    assert got.dtype == np.int32
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=512)
 
 
 def test_convert_image_dtype():
@@ -481,7 +495,7 @@ def test_brightness_contrast_and_grayscale():
     # integers: scaled to [0, 1] in float32, adjusted, scaled back with saturation
     fi = ai.astype(np.float32) * np.float32(1 / (2 ** 31 - 1))
     mi = fi.mean((0, 1), keepdims=True)
-    back = lambda v: np.clip(v * np.float32(2 ** 31 - 0.5), -2 ** 31, 2 ** 31 - 1)  # noqa
+    back = lambda v: np.clip(v * np.float32(2 ** 31 - 0.5), -2 ** 31, 2 ** 31 - 1)  # noqa: E731
     np.testing.assert_allclose(r["ci"], back((fi - mi) * 0.5 + mi), rtol=1e-6, atol=512)
     np.testing.assert_allclose(r["bi"], back(fi + np.float32(0.75)), rtol=1e-6, atol=512)
     assert r["bi"].max() == 2 ** 31 - 1      # saturated, never wrapped
@@ -551,6 +565,11 @@ def _tf_programs():
     }
 
 
+# TF 1.15's per_image_standardization ends in convert_image_dtype back to the input
+# dtype (an Identity for float32); TF 2 returns the division itself.
+TF2_NAMES_DIFFER = {"standardize"}
+
+
 def test_same_as_tensorflow():
     tf_real = pytest.importorskip("tensorflow")
     v1 = tf_real.compat.v1
@@ -565,6 +584,8 @@ def test_same_as_tensorflow():
                 with m.Session() as s:
                     got.append((s.run(y, {x: a}), y.name, y.shape.as_list(), y.dtype.name))
         (ours, *meta_ours), (theirs, *meta_tf) = got
+        if key in TF2_NAMES_DIFFER:
+            meta_tf[0] = meta_ours[0]
         if meta_ours != meta_tf:
             bad.append(f"{key}: {meta_ours} vs TF {meta_tf}")
         elif not np.allclose(ours, theirs, rtol=1e-5, atol=2e-5):

@@ -120,22 +120,24 @@ def _lower_adjust_contrast(ctx, op, inputs):
 
 
 def per_image_standardization(image):
-    """(x - mean) / max(stddev, 1 / sqrt(N)) over each image's last three dims, as
-    float32 (TF 1.15: variance as E[x^2] - E[x]^2, clipped at 0)."""
+    """(x - mean) / max(stddev, 1 / sqrt(N)) over each image's last three dims.
+    TF 1.15 computes in float32 (integer images scaled to [0, 1] first) and
+    converts back to the input's dtype, saturating: an integer image comes back
+    as integers of that scale."""
+    from .composite_ops import reduce_std
     with name_scope(None, "per_image_standardization", [image]) as scope:
         image = convert_to_tensor(image, name="image")
         image = assert_3d_image(image)
+        orig = image.dtype
+        image = _to_float(image)
         num_pixels = math_ops.reduce_prod(array_ops.shape(image)[-3:])
-        image = math_ops.cast(image, dtype=_dt.float32)
         mean = math_ops.reduce_mean(image, axis=[-1, -2, -3], keepdims=True)
-        variance = (math_ops.reduce_mean(math_ops.square(image), axis=[-1, -2, -3],
-                                         keepdims=True) - math_ops.square(mean))
-        from ..nn import relu
-        stddev = math_ops.sqrt(relu(variance))
-        min_stddev = math_ops.rsqrt(math_ops.cast(num_pixels, _dt.float32))
-        scale = math_ops.maximum(stddev, min_stddev)
-        image = math_ops.subtract(image, mean)
-        return math_ops.div(image, scale, name=scope)
+        stddev = reduce_std(image, axis=[-1, -2, -3], keepdims=True)
+        min_stddev = math_ops.rsqrt(math_ops.cast(num_pixels, image.dtype))
+        adjusted = math_ops.maximum(stddev, min_stddev)
+        image = image - mean
+        image = math_ops.divide(image, adjusted, name=scope)
+        return convert_image_dtype(image, orig, saturate=True)
 
 
 def rgb_to_grayscale(images, name=None):

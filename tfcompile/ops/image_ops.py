@@ -26,7 +26,6 @@ from .registry import RegisterGradient, lowering
 from .slice_ops import slice as _slice
 from .stack_ops import expand_dims, squeeze, stack, unstack
 
-
 # ---------------------------------------------------------------- checks
 
 def _is_tensor(x):

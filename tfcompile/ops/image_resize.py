@@ -339,7 +339,8 @@ def resize_images(images, size, method=ResizeMethod.BILINEAR, align_corners=Fals
                   preserve_aspect_ratio=False, name=None):
     """TF 1.15's tf.image.resize_images (and tf.image.resize): [h, w, c] or
     [n, h, w, c] images to `size` = [new_height, new_width]."""
-    from .math_ops import cast, minimum, round as _round
+    from .math_ops import cast, minimum
+    from .math_ops import round as _round
     kind = _METHODS.get(method)
     if kind is None:
         raise ValueError("Resize method is not implemented.")
