@@ -167,9 +167,8 @@ def test_from_generator_bad_elements_raise(gen, types, msg):
         tf.TensorShape([])
     ds = tf.data.Dataset.from_generator(gen, types, shapes)
     nxt = ds.make_one_shot_iterator().get_next()
-    with tf.Session() as s:
-        with pytest.raises(tf.errors.InvalidArgumentError, match=msg):
-            s.run(nxt)
+    with tf.Session() as s, pytest.raises(tf.errors.InvalidArgumentError, match=msg):
+        s.run(nxt)
 
 
 # ---------------------------------------------------------------- batching
@@ -210,10 +209,9 @@ def test_batch_of_different_shapes_fails_at_run():
     ds = tf.data.Dataset.from_generator(lambda: iter([[1], [1, 2]]), tf.int32,
                                         tf.TensorShape([None])).batch(2)
     nxt = ds.make_one_shot_iterator().get_next()
-    with tf.Session() as s:
-        with pytest.raises(tf.errors.InvalidArgumentError,
-                           match="Cannot batch tensors with different shapes in component 0"):
-            s.run(nxt)
+    with tf.Session() as s, pytest.raises(tf.errors.InvalidArgumentError,
+                       match="Cannot batch tensors with different shapes in component 0"):
+        s.run(nxt)
 
 
 def _np_padded(elems, shape, pad):
@@ -289,7 +287,7 @@ def test_concatenate_shapes_and_type_errors():
 
 def test_shuffle_is_a_permutation_and_deterministic_with_seeds():
     x = np.arange(50, dtype=np.int64)
-    order = lambda ds: flat_values(elements(ds))  # noqa: E731
+    order = lambda ds: flat_values(elements(ds))
     a = order(tf.data.Dataset.from_tensor_slices(x).shuffle(10, seed=3))
     b = order(tf.data.Dataset.from_tensor_slices(x).shuffle(10, seed=3))
     c = order(tf.data.Dataset.from_tensor_slices(x).shuffle(10, seed=4))
@@ -545,6 +543,9 @@ def test_one_shot_iterator_refuses_placeholders():
     with pytest.raises(ValueError, match="Cannot capture a placeholder"):
         tf.data.Dataset.range(3).map(lambda i: tf.cast(i, tf.float32) * x[0]) \
             .make_one_shot_iterator()
+    # a placeholder with a default gives its default
+    d = tf.placeholder_with_default(tf.constant([4.0, 5.0]), [None])
+    assert flat_values(elements(tf.data.Dataset.from_tensor_slices(d * 2.0))) == [8.0, 10.0]
 
 
 def test_one_shot_iterator_evaluates_captured_tensors_once():

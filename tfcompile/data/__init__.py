@@ -10,9 +10,9 @@ compiled code (functions.py); iterators serve elements to the Session through
 implicit feeds (iterator.py)."""
 from __future__ import annotations
 
-from . import structure as _structure
+from . import structure  # noqa: F401 - element nests (flatten, pack_as)
 from .dataset import Dataset
-from .iterator import Iterator
+from .iterator import Iterator  # noqa: F401 - tf.data.Iterator
 
 DatasetV1 = Dataset
 AUTOTUNE = -1
@@ -60,10 +60,10 @@ def _map_and_batch(map_func, batch_size, num_parallel_batches=None, drop_remaind
 def install(tf):
     """Attaches tf.data (and the iterator names) to the tfcompile module `tf`."""
     import sys
+
     from ..namespaces import _namespace
     me = sys.modules[__name__]
     me.experimental = _namespace(
         "data.experimental", "tf.data.experimental", AUTOTUNE=AUTOTUNE, unbatch=_unbatch,
-        shuffle_and_repeat=_shuffle_and_repeat, map_and_batch=_map_and_batch,
-        get_structure=lambda ds: _structure.map_structure(lambda s: s, ds._specs))
+        shuffle_and_repeat=_shuffle_and_repeat, map_and_batch=_map_and_batch)
     tf.data = me

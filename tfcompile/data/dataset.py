@@ -38,8 +38,7 @@ class IterEnv:
 
     def child(self, values):
         """The env of an inner dataset (flat_map) with more captured values."""
-        env = IterEnv(self.session, {**self.values, **values}, self.op)
-        return env
+        return IterEnv(self.session, {**self.values, **values}, self.op)
 
     def scalar(self, x):
         """A scalar argument: a Python int, or a captured tensor's value."""
@@ -186,11 +185,11 @@ class Dataset:
         return TensorDataset(tensors)
 
     @staticmethod
-    def range(*args):  # noqa: A003 - TF's name
+    def range(*args):
         return RangeDataset(*args)
 
     @staticmethod
-    def zip(datasets):  # noqa: A003 - TF's name
+    def zip(datasets):
         return ZipDataset(datasets)
 
     @staticmethod
@@ -233,13 +232,13 @@ class Dataset:
     def concatenate(self, dataset):
         return _t.ConcatenateDataset(self, dataset)
 
-    def enumerate(self, start=0):  # noqa: A003 - TF's name
+    def enumerate(self, start=0):
         return _t.EnumerateDataset(self, start)
 
-    def map(self, map_func, num_parallel_calls=None):  # noqa: A003 - TF's name
+    def map(self, map_func, num_parallel_calls=None):
         return _t.MapDataset(self, map_func)
 
-    def filter(self, predicate):  # noqa: A003 - TF's name
+    def filter(self, predicate):
         return _t.FilterDataset(self, predicate)
 
     def flat_map(self, map_func):
@@ -250,9 +249,6 @@ class Dataset:
         if not isinstance(ds, Dataset):
             raise TypeError(f"`transformation_func` must return a Dataset. Got {ds!r}.")
         return ds
-
-    def with_options(self, options):
-        return self
 
 
 class _ShapeRepr:
@@ -464,4 +460,4 @@ def _flatten_up_to(template, value):
     return [value]
 
 
-from . import transforms as _t  # noqa: E402 - transforms subclass Dataset
+from . import transforms as _t

@@ -35,7 +35,6 @@ from ..session import IMPLICIT_FEEDS
 from ..tensor_shape import TensorShape
 from . import structure as st
 from .dataset import Dataset, IterEnv
-from .functions import needs_feed
 
 
 class _Initializer:
@@ -236,11 +235,11 @@ def _iterator_op(specs, op_type, shared_name=None, name=None):
 
 def make_one_shot(dataset):
     """dataset.make_one_shot_iterator(): starts on first use in each session. As
-    TF's, it can't capture a placeholder (nothing would feed it)."""
-    memo = {}
+    TF's, it can't capture a placeholder (nothing would feed it); a placeholder
+    with a default gives its default."""
     for t in dataset._captures():
-        if needs_feed(t, memo):
-            p = _placeholder_above(t)
+        p = _placeholder_above(t)
+        if p is not None:
             raise ValueError(f"Cannot capture a placeholder (name:{p.name}, type:{p.type}) "
                              "by value.")
     for g in dataset._graphs():
@@ -252,16 +251,17 @@ def make_one_shot(dataset):
 
 
 def _placeholder_above(t):
+    """A Placeholder (or another iterator's element) `t` depends on, or None."""
     stack, seen = [t.op], set()
     while stack:
         op = stack.pop()
         if op in seen:
             continue
         seen.add(op)
-        if op.type in ("Placeholder", "PlaceholderWithDefault", "IteratorGetNext"):
+        if op.type in ("Placeholder", "IteratorGetNext"):
             return op
         stack.extend(i.op for i in op.inputs)
-    return t.op
+    return None
 
 
 def make_initializable(dataset, shared_name=None):
