@@ -98,7 +98,7 @@ def _fold(what, fn, elems, initializer, back_prop, name, reverse):
     if not callable(fn):
         raise TypeError("fn must be callable.")
     with name_scope(name, what, _flatten(elems)):
-        flat, n, slices = _elems(elems, what)
+        _, n, slices = _elems(elems, what)
         if initializer is None and n == 0:
             raise InvalidArgumentError(None, None, f"{what}: elems is empty (first dimension "
                                        "0) and there is no initializer to return")
@@ -144,7 +144,7 @@ def scan(fn, elems, initializer=None, parallel_iterations=10, back_prop=True,
     if not callable(fn):
         raise TypeError("fn must be callable.")
     with name_scope(name, "scan", _flatten(elems)):
-        flat, n, slices = _elems(elems, "scan")
+        _, n, slices = _elems(elems, "scan")
         if initializer is None and n == 0:
             raise InvalidArgumentError(None, None, "scan: elems is empty (first dimension 0) "
                                        "and there is no initializer to start from")
