@@ -30,6 +30,18 @@ def _outcome(module, case):
     return "ok", _comparable(r)
 
 
+def _run_error(tf, s, build, value):
+    """The "indices... " sentence of the InvalidArgumentError a run with index feed
+    `value` raises (TF 2 wraps it in lines of its own), or what the run returns."""
+    import re
+    i = tf.placeholder(tf.int32, None)
+    try:
+        return s.run(build(i), {i: value})
+    except tf.errors.InvalidArgumentError as e:
+        m = re.search(r"indices\S* = [^\n]*?(?=, node name|\n|$)", e.message)
+        return "InvalidArgumentError: " + (m.group(0) if m else e.message)
+
+
 def _comparable(r):
     if hasattr(r, "op") and hasattr(r, "shape") and hasattr(r, "dtype"):
         return ("tensor",) + _meta(r)
@@ -85,6 +97,17 @@ OUTCOME_CASES = {
     "where_py_second": lambda tf, s: tf.where(tf.placeholder(tf.bool, [3]),
                                               tf.placeholder(tf.float32, [3]), 0),
     "add_np64_array": lambda tf, s: tf.add(tf.placeholder(tf.float32, [3]), np.ones(3)),
+    # an index out of range fails the run, with TF's message
+    "gather_oob_fed": lambda tf, s: _run_error(tf, s, lambda i: tf.gather(
+        tf.constant([[1., 2.], [3., 4.]]), i), [[0, 1], [2, 0]]),
+    "gather_oob_negative": lambda tf, s: _run_error(tf, s, lambda i: tf.gather(
+        tf.constant([1., 2., 3.]), i), [1, -1]),
+    "gather_oob_axis1": lambda tf, s: _run_error(tf, s, lambda i: tf.gather(
+        tf.ones([2, 3]), i, axis=1), [[3]]),
+    "gather_nd_oob": lambda tf, s: _run_error(tf, s, lambda i: tf.gather_nd(
+        tf.ones([3, 5]), i), [[0, 1], [4, 3]]),
+    "embedding_oob": lambda tf, s: _run_error(tf, s, lambda i: tf.nn.embedding_lookup(
+        tf.ones([4, 2]), i), [[1], [9]]),
     "npi64_scalar": lambda tf, s: tf.placeholder(tf.int32, [3]) * np.int64(2),
     "int_times_float": lambda tf, s: tf.constant([1, 2]) * 1.5,
     "float_times_int": lambda tf, s: tf.constant([1., 2]) * 2,
@@ -491,7 +514,7 @@ OUTCOME_CASES = {
     "variable_unvalidated": lambda tf, s: tf.Variable(tf.placeholder(tf.float32, [None]),
                                                       validate_shape=False),
     "variable_int": lambda tf, s: tf.Variable(3),
-    "variable_dtype": lambda tf, s: tf.Variable(3, dtype=tf.float32),
+    "variable_int_as_float": lambda tf, s: tf.Variable(3, dtype=tf.float32),
     "variable_dtype_bad": lambda tf, s: tf.Variable(3.5, dtype=tf.int32),
     "variable_from_variable": lambda tf, s: (lambda v: (_init(tf, s), s.run(tf.Variable(v * 2))[1])
                                              )(tf.Variable([1.0, 2.0])),
@@ -588,8 +611,7 @@ def _name_scopes(tf):
 # Intentional differences, not compared here:
 #   feeding a float with a fractional part to an int or bool placeholder raises
 #   TypeError here (TF truncates silently), and a string feed raises TypeError
-#   (TF: ValueError); an out-of-range gather index reads 0 (TF raises at run
-#   time: compiled code has no error path); uint8/int16 values can't be computed
+#   (TF: ValueError); uint8/int16 values can't be computed
 #   (the compiler has no such types: TypeError naming the op when compiled);
 #   tf.constant of a Python int that doesn't fit the requested dtype raises
 #   TypeError (TF 1.15 wraps it around, TF 2 with numpy 2 accepts it).

@@ -91,11 +91,17 @@ class DynamicPlan:
 
 def check_run(plan, values):
     """Raises InvalidArgumentError for the first of the plan's run checks that
-    failed (their results are taken out of `values`)."""
+    failed (their results are taken out of `values`). A check's result is a
+    bool, or an i64 vector [ok, details...] whose details its message (then a
+    function) formats."""
     failed = None
     for check in plan.run_checks:
-        if not bool(values.pop(id(check))) and failed is None:
-            failed = check
+        v = values.pop(id(check))
+        ok = bool(v) if v.ndim == 0 else bool(v[0])
+        if not ok and failed is None:
+            failed = (check, v)
     if failed is not None:
-        raise InvalidArgumentError(None, failed.op, failed.message)
+        check, v = failed
+        msg = check.message(v[1:]) if callable(check.message) else check.message
+        raise InvalidArgumentError(None, check.op, msg)
 

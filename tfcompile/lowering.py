@@ -210,9 +210,15 @@ class LoweringContext:
                 "to fix the order"))
         return n
 
-    def add_run_check(self, op, ok, message):
+    def add_run_check(self, op, ok, message, details=()):
         """Makes the run fail with InvalidArgumentError(op, message) where the
-        bool scalar IR value `ok` is False (checked after the call)."""
+        bool scalar IR value `ok` is False (checked after the call). With
+        `details` (i64 scalar IR values computed by the run), `message` is a
+        function of their values (a numpy vector), called only on failure."""
+        if details:
+            parts = [self.convert(ok, "i64")] + [self.convert(d, "i64") for d in details]
+            ok = self.b.emit("concatenate", [self.b.emit("reshape", [p], shape=[1])
+                                             for p in parts], axis=0)
         self.run_checks.append((RunCheck(op, message), ok))
 
     # ---- values

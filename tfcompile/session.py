@@ -212,12 +212,15 @@ class _FastRun:
             return None
         tensors = [el for el in elements if type(el) is Tensor]
         epoch = sess._epoch
+        checks = plan.run_checks
         call = plan.runner.caller([(i, shape) for i, shape, _ in specs],
-                                  [id(t) for t in tensors],
+                                  [id(t) for t in tensors] + [id(c) for c in checks],
                                   plan.lock, sess._storage, sess._rng_counters,
                                   sess._missing_variable, lambda: sess._epoch == epoch)
         if call is None:
             return None
+        if checks:      # the plan's run checks come after the fetches: test, then drop
+            call = _FastRun._checked(call, plan, len(tensors))
         pos = {id(t): n for n, t in enumerate(tensors)}
         # per element: (index into the call's arrays or None for an op, is it 0-d)
         scalar = [len(t.shape) == 0 for t in plan.result_types]
@@ -255,6 +258,18 @@ class _FastRun:
                      for i, sc in template]
             return items if seq is list else seq(items)
         return run_seq
+
+    @staticmethod
+    def _checked(call, plan, n):
+        checks = plan.run_checks
+
+        def checked(arrays):
+            outs = call(arrays)
+            if outs is None:
+                return None
+            check_run(plan, {id(c): outs[n + i] for i, c in enumerate(checks)})
+            return outs[0] if n == 1 else outs[:n]
+        return checked
 
     @staticmethod
     def _feed_check(specs):
