@@ -8,6 +8,7 @@ import pytest
 
 import tfcompile as tf
 from tfcompile.errors import InvalidArgumentError
+from tfcompile.ops import segment_ops
 
 from gradcheck import check_gradients
 
@@ -15,6 +16,13 @@ from gradcheck import check_gradients
 @pytest.fixture(autouse=True)
 def _fresh_graph():
     tf.reset_default_graph()
+
+
+@pytest.fixture(params=["select", "scan"])
+def path(request, monkeypatch):
+    """Both ways of reducing: the fused select-reduce and sort + segmented scan."""
+    monkeypatch.setattr(segment_ops, "FORCE_PATH", request.param)
+    return request.param
 
 
 RNG = np.random.default_rng(0)
@@ -86,7 +94,7 @@ def _close(got, want):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.int64])
 @pytest.mark.parametrize("kind", KINDS)
-def test_unsorted_over_dtypes_with_negative_ids_and_empty_segments(kind, dtype):
+def test_unsorted_over_dtypes_with_negative_ids_and_empty_segments(kind, dtype, path):
     data = _data((7, 3), dtype)
     ids = np.array([3, 0, -1, 3, 5, 0, -2], np.int32)
     x = tf.placeholder(tf.as_dtype(dtype), [None, 3])
@@ -100,7 +108,7 @@ def test_unsorted_over_dtypes_with_negative_ids_and_empty_segments(kind, dtype):
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("shape,id_rank", [((5,), 1), ((4, 3), 2), ((2, 3, 4), 2),
                                            ((2, 2, 2, 2), 1), ((3, 2, 2), 3)])
-def test_unsorted_ids_of_any_rank(kind, shape, id_rank):
+def test_unsorted_ids_of_any_rank(kind, shape, id_rank, path):
     data = _data(shape, np.float32)
     ids = RNG.integers(-1, 4, shape[:id_rank]).astype(np.int64)
     out = UNSORTED[kind](data, tf.constant(ids), tf.constant(4, tf.int64))
@@ -130,7 +138,7 @@ def test_unsorted_mean_and_sqrt_n():
         tf.math.unsorted_segment_sqrt_n(np.array([1, 2], np.int32), [0, 1], 2)
 
 
-def test_unsorted_empty_inputs_and_zero_segments():
+def test_unsorted_empty_inputs_and_zero_segments(path):
     x = tf.placeholder(tf.float32, [None, 2])
     i = tf.placeholder(tf.int32, [None])
     with tf.Session() as s:
@@ -144,7 +152,7 @@ def test_unsorted_empty_inputs_and_zero_segments():
         assert got.shape == (2, 0)
 
 
-def test_unsorted_infinities_and_nan_stay_in_their_segment():
+def test_unsorted_infinities_and_nan_stay_in_their_segment(path):
     data = np.array([1.0, np.inf, 2.0, np.nan, -np.inf, 5.0], np.float32)
     ids = [0, 0, 1, 2, 3, 4]
     with tf.Session() as s:
@@ -208,7 +216,7 @@ def test_unsorted_graph_build_errors():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.int64])
 @pytest.mark.parametrize("kind", list(SORTED))
-def test_sorted_with_fed_ids_and_gaps(kind, dtype):
+def test_sorted_with_fed_ids_and_gaps(kind, dtype, path):
     x = tf.placeholder(tf.as_dtype(dtype), [None, 2])
     i = tf.placeholder(tf.int64, [None])
     out = SORTED[kind](x, i)
@@ -221,7 +229,7 @@ def test_sorted_with_fed_ids_and_gaps(kind, dtype):
 
 
 @pytest.mark.parametrize("kind", list(SORTED))
-def test_sorted_with_constant_ids_and_rank_3_data(kind):
+def test_sorted_with_constant_ids_and_rank_3_data(kind, path):
     data = _data((5, 2, 3), np.float64)
     ids = np.array([0, 0, 1, 3, 3], np.int32)
     with tf.Session() as s:
@@ -253,7 +261,7 @@ def test_sorted_graph_build_errors():
 # ---------------------------------------------------------------- gradients
 
 @pytest.mark.parametrize("kind", ["sum", "prod", "max", "min", "mean", "sqrt_n"])
-def test_unsorted_gradients_against_central_differences(kind):
+def test_unsorted_gradients_against_central_differences(kind, path):
     fn = {"mean": tf.math.unsorted_segment_mean,
           "sqrt_n": tf.math.unsorted_segment_sqrt_n}.get(kind) or UNSORTED[kind]
     data = RNG.uniform(0.5, 2.0, (3, 2, 2))
@@ -266,7 +274,7 @@ def test_unsorted_gradients_against_central_differences(kind):
     check_gradients(lambda x: [fn(x, ids, 3)], [data])
 
 
-def test_max_gradient_splits_among_ties_as_tf():
+def test_max_gradient_splits_among_ties_as_tf(path):
     data = np.array([3.0, 1.0, 3.0, 3.0, 2.0, 2.0])
     ids = np.array([0, 0, 0, 0, 1, 1])
     x = tf.placeholder(tf.float64, [6])
@@ -291,7 +299,7 @@ def _numeric_grad(sess, loss, x, value, feeds, eps=1e-6):
 
 
 @pytest.mark.parametrize("kind", list(SORTED))
-def test_sorted_gradients_with_fed_ids(kind):
+def test_sorted_gradients_with_fed_ids(kind, path):
     data = RNG.uniform(0.5, 2.0, (6, 2))
     ids = np.array([0, 0, 0, 2, 3, 3])
     if kind == "prod":
@@ -306,3 +314,18 @@ def test_sorted_gradients_with_fed_ids(kind):
         got = s.run(g, {**feeds, x: data})
         np.testing.assert_allclose(got, _numeric_grad(s, loss, x, data, feeds),
                                    rtol=1e-6, atol=1e-6)
+
+
+def test_many_segments_take_the_scan_path_by_themselves():
+    n, segs, width = 2000, 2000, 4
+    assert segment_ops._use_scan(n, segs, width, True)
+    assert not segment_ops._use_scan(50, 10, 4, False)
+    ids = np.sort(RNG.integers(0, segs, n))
+    data = _data((n, width), np.float32)
+    x = tf.placeholder(tf.float32, [None, width])
+    i = tf.placeholder(tf.int64, [None])
+    with tf.Session() as s:
+        for kind in ("sum", "max", "mean"):
+            _close(s.run(SORTED[kind](x, i), {x: data, i: ids}), np_sorted(data, ids, kind))
+        _close(s.run(tf.unsorted_segment_min(x, i[::-1], segs), {x: data, i: ids}),
+               np_unsorted(data, ids[::-1], segs, "min"))

@@ -8,6 +8,7 @@ import pytest
 
 import tfcompile as tf
 from tfcompile.errors import InvalidArgumentError
+from tfcompile.ops import segment_ops
 
 
 @pytest.fixture(autouse=True)
@@ -16,6 +17,13 @@ def _fresh_graph():
 
 
 RNG = np.random.default_rng(1)
+
+
+@pytest.fixture(params=["select", "scan"])
+def path(request, monkeypatch):
+    """Both ways of summing into bins: the fused select-reduce and sort + scan."""
+    monkeypatch.setattr(segment_ops, "FORCE_PATH", request.param)
+    return request.param
 
 
 def _numeric_grad(sess, loss, x, value, feeds, eps=1e-6):
@@ -278,7 +286,7 @@ def np_bincount(arr, weights=None, minlength=None, maxlength=None, dtype=np.int3
     return out
 
 
-def test_bincount_of_fed_arrays():
+def test_bincount_of_fed_arrays(path):
     a = tf.placeholder(tf.int32, [None, None])
     w = tf.placeholder(tf.float64, [None, None])
     plain = tf.bincount(a)
@@ -300,7 +308,7 @@ def test_bincount_of_fed_arrays():
                 np.testing.assert_allclose(g, e)
 
 
-def test_bincount_constants_errors_and_gradient():
+def test_bincount_constants_errors_and_gradient(path):
     b = tf.bincount([1, 1, 3], dtype=tf.float64)
     assert b.shape.as_list() == [4] and b.name == "bincount/Bincount:0"
     a = tf.placeholder(tf.int32, [None])
@@ -334,7 +342,7 @@ def np_confusion(labels, predictions, n=None, weights=None, dtype=np.int32):
     return out
 
 
-def test_confusion_matrix_of_fed_labels():
+def test_confusion_matrix_of_fed_labels(path):
     lab = tf.placeholder(tf.int32, [None])
     pred = tf.placeholder(tf.int64, [None])
     w = tf.placeholder(tf.float32, [None])
@@ -372,7 +380,7 @@ def test_confusion_matrix_squeezes_and_checks_constants():
         tf.confusion_matrix([1, 2], [1, 1], weights=[1.0, 2.0, 3.0])
 
 
-def test_confusion_matrix_weight_gradient():
+def test_confusion_matrix_weight_gradient(path):
     lab = tf.constant([0, 2, 2, 1])
     pred = tf.constant([0, 1, 1, 2])
     w = tf.placeholder(tf.float64, [4])

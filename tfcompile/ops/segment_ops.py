@@ -9,7 +9,9 @@ The IR has no scatter, so out[s, r] = reduce over n with ids[n] == s of
 data[n, r] is a reduction of an [N, S, R] select (the reduction's identity
 where ids[n] != s) fused into one kernel that stores only the [S, R] result:
 N*S*R work, exact for every dtype, and an inf or NaN stays in its own segment
-(a one-hot matmul would spread 0 * inf = NaN into every segment).
+(a one-hot matmul would spread 0 * inf = NaN into every segment). Where that
+is much more work than sorting the ids and scanning (many segments), the
+reduction takes segment_scan's path instead.
 
 Sizes: unsorted ops take num_segments when the graph is compiled (a constant,
 or computed from constants and static shapes); any other num_segments is a
@@ -89,12 +91,29 @@ def segment_counts(ctx, ids, n_seg, dtype="i32"):
     return ctx.b.emit("reduce", [hit], kind="sum", axes=[0])
 
 
-def segment_reduce(ctx, data, ids, n_seg, kind, empty=None):
+# Below this many element operations the fused select-reduce is always taken;
+# above, segment_scan's path when its estimate is much lower.
+SELECT_LIMIT = 1 << 22
+FORCE_PATH = None      # "select" or "scan": overrides the choice (tests, benchmarks)
+
+
+def _use_scan(n, n_seg, width, ids_sorted):
+    from .segment_scan import scan_cost
+    cost = scan_cost(n, n_seg, width, ids_sorted)
+    if FORCE_PATH is not None or cost is None:
+        return FORCE_PATH == "scan" and cost is not None
+    work = n * n_seg * width
+    # the select-reduce is one fused loop; the scan's steps are kernels of their own
+    return work > SELECT_LIMIT and 4 * cost < work
+
+
+def segment_reduce(ctx, data, ids, n_seg, kind, empty=None, ids_sorted=False):
     """out[s, ...] = the `kind` reduction (sum, prod, max, min) of the rows
     data[n, ...] with ids[n] == s, for data [N, ...] and ids [N]; ids outside
     [0, n_seg) take part nowhere. A segment without rows gets `empty`;
     without one, the unsorted ops' identity (finite for floats, as TF's
-    lowest(): a max of -inf alone is then the lowest float there too)."""
+    lowest(): a max of -inf alone is then the lowest float there too).
+    `ids_sorted`: the ids are known to be non-decreasing (no sort needed)."""
     n = ids.shape[0]
     rest = tuple(data.shape[1:])
     dt = data.dtype
@@ -106,6 +125,11 @@ def segment_reduce(ctx, data, ids, n_seg, kind, empty=None):
     if n == 0 or n_seg == 0 or r == 0:
         return ctx.scalar(fill, dt, (n_seg,) + rest)
     x = ctx.b.emit("reshape", [data], shape=[n, r])
+    if _use_scan(n, n_seg, r, ids_sorted):
+        from .segment_scan import scan_reduce
+        out = scan_reduce(ctx, x, ids, n_seg, kind, ids_sorted, fill,
+                          start=ident if empty is None else None)
+        return ctx.b.emit("reshape", [out], shape=[n_seg, *rest])
     shape = (n, n_seg, r)
     sel = ctx.b.emit("select", [segment_hits(ctx, ids, n_seg, shape),
                                 ctx.b.emit("broadcast", [x], shape=list(shape), dims=[0, 2]),
@@ -368,13 +392,14 @@ def _lower_sorted(ctx, op, inputs):
         ctx.add_run_check(op, all_true(ctx, ctx.b.emit("le", [a, b])),
                           "segment ids are not increasing")
     kind = _SORTED[op.type]
-    if kind == "prod":
-        return [segment_reduce(ctx, data, ids, n_seg, "prod")]
     if kind != "mean":
-        return [segment_reduce(ctx, data, ids, n_seg, kind, empty=0)]
-    total = segment_reduce(ctx, data, ids, n_seg, "sum")
-    cnt = ctx.convert(segment_counts(ctx, ids, n_seg), data.dtype)
-    cnt = ctx.b.emit("max", [cnt, ctx.scalar(1, data.dtype, (n_seg,))])
+        return [segment_reduce(ctx, data, ids, n_seg, kind, empty=1 if kind == "prod" else 0,
+                               ids_sorted=True)]
+    total = segment_reduce(ctx, data, ids, n_seg, "sum", empty=0, ids_sorted=True)
+    cnt = segment_reduce(ctx, ctx.scalar(1, data.dtype, (n, 1)), ids, n_seg, "sum", empty=0,
+                         ids_sorted=True)
+    cnt = ctx.b.emit("max", [ctx.b.emit("reshape", [cnt], shape=[n_seg]),
+                             ctx.scalar(1, data.dtype, (n_seg,))])
     cnt = ctx.b.emit("broadcast", [cnt], shape=list(total.shape), dims=[0])
     return [ctx.b.emit("div", [total, cnt])]
 
