@@ -9,9 +9,10 @@ module, ImageAssert: the image passed on unchanged, failing with
 InvalidArgumentError when its condition is false (decided when the graph is
 compiled where the condition folds, else by a run-time check).
 
-install() creates tf.image; the resizes are in image_resize.py and the
+install() creates tf.image; the resizes are in image_resize.py, the
 pixel-value ops (dtype conversion, brightness, contrast, standardization,
-grayscale, image gradients) in image_color.py.
+grayscale, image gradients) in image_color.py and extract_image_patches in
+image_patches.py.
 """
 from __future__ import annotations
 
@@ -378,10 +379,10 @@ def resize_image_with_crop_or_pad(image, target_height, target_width):
 
 
 def install(tf):
-    """Creates tf.image with this module's names and those of image_resize and
-    image_color."""
+    """Creates tf.image with this module's names and those of image_resize,
+    image_color and image_patches."""
     from ..namespaces import _namespace
-    from . import image_color, image_resize
+    from . import image_color, image_patches, image_resize
     image = getattr(tf, "image", None)
     if image is None:
         image = _namespace("image", "tf.image: image transformations (TF 1.15)")
@@ -396,6 +397,8 @@ def install(tf):
         resize_with_crop_or_pad=resize_image_with_crop_or_pad)
     names.update(image_resize.PUBLIC)
     names.update(image_color.PUBLIC)
+    names.update(image_patches.PUBLIC)
+    tf.extract_image_patches = image_patches.extract_image_patches
     for k, v in names.items():
         setattr(image, k, v)
 
