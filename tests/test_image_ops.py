@@ -368,6 +368,10 @@ def _tf_programs():
         "tv": lambda m, x: im(m).total_variation(x),
         "transpose": lambda m, x: im(m).transpose_image(x[0]),
         "flip": lambda m, x: im(m).flip_up_down(x),
+        "bicubic": lambda m, x: im(m).resize_bicubic(x, [9, 13]),
+        "bicubic_hp": lambda m, x: im(m).resize_bicubic(x, [3, 17], half_pixel_centers=True),
+        "bicubic_grad": lambda m, x: m.gradients(m.reduce_sum(m.square(
+            im(m).resize_bicubic(x, [8, 5], align_corners=True))), x)[0],
         "patches": lambda m, x: im(m).extract_patches(x, [1, 3, 2, 1], [1, 2, 1, 1],
                                                       [1, 1, 2, 1], "SAME"),
         "patches_grad": lambda m, x: m.gradients(m.reduce_sum(m.square(

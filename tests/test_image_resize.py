@@ -150,8 +150,8 @@ def test_resize_images_methods_ranks_and_shapes():
         im.resize_images(x3, [2, 2, 2])
     with pytest.raises(ValueError, match="not implemented"):
         im.resize_images(x3, [2, 2], method=7)
-    with pytest.raises(NotImplementedError, match="bicubic"):
-        im.resize_images(x3, [2, 2], method=im.ResizeMethod.BICUBIC)
+    with pytest.raises(NotImplementedError, match="AREA"):
+        im.resize_images(x3, [2, 2], method=im.ResizeMethod.AREA)
 
 
 def test_resize_errors():
@@ -222,6 +222,92 @@ def test_resize_bilinear_gradient_of_float64_images_and_int_images():
     np.testing.assert_allclose(_run(g, {x: a}), ref, rtol=1e-5, atol=1e-5)
     xi = tf.placeholder(tf.int32, [1, 3, 3, 1])
     assert tf.gradients(tf.reduce_sum(tf.image.resize_bilinear(xi, [5, 4])), xi) == [None]
+
+
+# ---------------------------------------------------------------- bicubic
+
+def _keys(t, a):
+    """Keys' cubic convolution kernel at |t| <= 2."""
+    t = abs(t)
+    if t <= 1:
+        return ((a + 2) * t - (a + 3)) * t * t + 1
+    return ((a * t - 5 * a) * t + 8 * a) * t - 4 * a
+
+
+def np_bicubic_taps(n_in, n_out, align, half):
+    """TF 1.15's bicubic taps: the kernel sampled at the fractional offset rounded
+    to 1/1024, a = -0.75 (half_pixel_centers: a = -0.5, outside taps dropped and
+    the weights renormalized)."""
+    s = _scale(n_in, n_out, align)
+    a = -0.5 if half else -0.75
+    taps = []
+    for o in range(n_out):
+        f = (np.float32(o) + np.float32(0.5)) * s - np.float32(0.5) if half else \
+            np.float32(o) * s
+        base = math.floor(f)
+        q = round(float(np.float32(f - np.float32(base))) * 1024) / 1024   # half to even
+        ws, ids = [], []
+        for k in (-1, 0, 1, 2):
+            i = min(max(base + k, 0), n_in - 1)
+            w = np.float32(_keys(np.float32(q - k), a)) if not (half and i != base + k) \
+                else np.float32(0)
+            ids.append(i)
+            ws.append(w)
+        if half:
+            tot = ((ws[0] + ws[1]) + ws[2]) + ws[3]
+            ws = [w * (np.float32(1) / tot) for w in ws]
+        taps.append((ids, ws))
+    return taps
+
+
+def np_bicubic(img, oh, ow, align=False, half=False):
+    x = img.astype(np.float32)
+    _, h, w, _ = x.shape
+    rows = np.zeros((x.shape[0], oh, w, x.shape[3]), np.float32)
+    for o, (ids, ws) in enumerate(np_bicubic_taps(h, oh, align, half)):
+        acc = x[:, ids[0]] * ws[0]
+        for i, wt in zip(ids[1:], ws[1:]):
+            acc = acc + x[:, i] * wt
+        rows[:, o] = acc
+    out = np.zeros((x.shape[0], oh, ow, x.shape[3]), np.float32)
+    for o, (ids, ws) in enumerate(np_bicubic_taps(w, ow, align, half)):
+        acc = rows[:, :, ids[0]] * ws[0]
+        for i, wt in zip(ids[1:], ws[1:]):
+            acc = acc + rows[:, :, i] * wt
+        out[:, :, o] = acc
+    return out
+
+
+@pytest.mark.parametrize("align,half", _MODES)
+def test_resize_bicubic_against_tf_formulas(align, half):
+    a = _img((2, 5, 7, 3))
+    x = tf.placeholder(tf.float32, [None, 5, 7, 3])
+    sizes = _SIZES + [(17, 23)]
+    outs = [tf.image.resize_bicubic(x, s, align_corners=align, half_pixel_centers=half)
+            for s in sizes]
+    outs.append(tf.image.resize_images(x, [6, 9], method=tf.image.ResizeMethod.BICUBIC,
+                                       align_corners=align) if not half else outs[0])
+    got = _run(outs, {x: a})
+    for (oh, ow), g in zip(sizes, got):
+        np.testing.assert_allclose(g, np_bicubic(a, oh, ow, align, half), rtol=1e-5,
+                                   atol=1e-5)
+    if not half:
+        np.testing.assert_allclose(got[-1], np_bicubic(a, 6, 9, align), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("align,half", _MODES)
+def test_resize_bicubic_gradient_by_central_differences(align, half):
+    a = _img((1, 4, 5, 2))
+    w = _img((1, 7, 3, 2))
+    x = tf.placeholder(tf.float32, a.shape)
+    loss = tf.reduce_sum(tf.image.resize_bicubic(x, [7, 3], align_corners=align,
+                                                 half_pixel_centers=half) * w)
+    g = tf.gradients(loss, x)[0]
+    assert g.op.type == "ResizeBicubicGrad"
+    with tf.Session() as s:
+        got = s.run(g, {x: a})
+        num = _numeric_grad_linear(lambda v: float(s.run(loss, {x: v})), a)
+    np.testing.assert_allclose(got, num, rtol=1e-4, atol=1e-4)
 
 
 # ---------------------------------------------------------------- extract_image_patches

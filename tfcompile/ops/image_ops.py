@@ -395,7 +395,7 @@ def install(tf):
         crop_to_bounding_box=crop_to_bounding_box, pad_to_bounding_box=pad_to_bounding_box,
         resize_image_with_crop_or_pad=resize_image_with_crop_or_pad,
         resize_with_crop_or_pad=resize_image_with_crop_or_pad)
-    names.update(image_resize.PUBLIC)
+    names.update(image_resize._public())
     names.update(image_color.PUBLIC)
     names.update(image_patches.PUBLIC)
     tf.extract_image_patches = image_patches.extract_image_patches

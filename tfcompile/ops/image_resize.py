@@ -1,6 +1,7 @@
 """Image resizing: the ops ResizeBilinear and ResizeNearestNeighbor (with
 align_corners and half_pixel_centers), their gradient ops, and TF 1.15's
-tf.image.resize_images (also tf.image.resize) over them.
+tf.image.resize_images (also tf.image.resize) over them and over
+ResizeBicubic (image_bicubic.py).
 
 Each output row and column reads input rows and columns that depend only on
 the sizes, which are static in compiled code: the lowering computes them (and
@@ -344,10 +345,10 @@ def resize_images(images, size, method=ResizeMethod.BILINEAR, align_corners=Fals
     kind = _METHODS.get(method)
     if kind is None:
         raise ValueError("Resize method is not implemented.")
-    if kind in ("bicubic", "area"):
-        raise NotImplementedError(f"tf.image.resize_images: method {kind!r} is not "
-                                  "supported by this compiler (BILINEAR and "
-                                  "NEAREST_NEIGHBOR are)")
+    if kind == "area":
+        raise NotImplementedError("tf.image.resize_images: method AREA is not supported by "
+                                  "this compiler (BILINEAR, NEAREST_NEIGHBOR and BICUBIC "
+                                  "are)")
     with name_scope(name, "resize", [images, size]):
         images = convert_to_tensor(images, name="images")
         if images.shape.ndims is None:
@@ -382,7 +383,9 @@ def resize_images(images, size, method=ResizeMethod.BILINEAR, align_corners=Fals
             new_h, new_w = new_hw.as_list() if new_hw.ndims == 2 else (None, None)
         if None not in (new_w, width, new_h, height) and width == new_w and height == new_h:
             return squeeze(images, axis=[0]) if not is_batch else images
-        fn = resize_bilinear if kind == "bilinear" else resize_nearest_neighbor
+        from .image_bicubic import resize_bicubic
+        fn = {"bilinear": resize_bilinear, "nearest": resize_nearest_neighbor,
+              "bicubic": resize_bicubic}[kind]
         images = fn(images, size, align_corners=align_corners)
         images.set_shape([None, new_h, new_w, None])
         if not is_batch:
@@ -390,5 +393,9 @@ def resize_images(images, size, method=ResizeMethod.BILINEAR, align_corners=Fals
         return images
 
 
-PUBLIC = dict(ResizeMethod=ResizeMethod, resize_images=resize_images, resize=resize_images,
-              resize_bilinear=resize_bilinear, resize_nearest_neighbor=resize_nearest_neighbor)
+def _public():
+    from .image_bicubic import resize_bicubic
+    return {"ResizeMethod": ResizeMethod, "resize_images": resize_images,
+            "resize": resize_images, "resize_bilinear": resize_bilinear,
+            "resize_nearest_neighbor": resize_nearest_neighbor,
+            "resize_bicubic": resize_bicubic}
