@@ -187,9 +187,13 @@ def test_unsorted_ids_past_num_segments_raise():
     x = tf.placeholder(tf.float32, [4])
     out = tf.unsorted_segment_sum(x, [0, 0, 5, -1], 4)
     with tf.Session() as s:
-        with pytest.raises(InvalidArgumentError, match=r"out of range \[0, 4\)") as e:
+        with pytest.raises(InvalidArgumentError,
+                           match=r"^segment_ids\[2\] = 5 is out of range \[0, 4\)\n") as e:
             s.run(out, {x: np.ones(4)})
-    assert e.value.op is out.op
+        assert e.value.op is out.op
+        i = tf.placeholder(tf.int64, [2, 2])
+        with pytest.raises(InvalidArgumentError, match=r"segment_ids\[1,0\] = 7 is out of"):
+            s.run(tf.unsorted_segment_max(tf.ones([2, 2, 3]), i, 4), {i: [[0, -3], [7, 9]]})
 
 
 def test_unsorted_graph_build_errors():
@@ -243,8 +247,10 @@ def test_sorted_run_time_errors():
     with tf.Session() as s:
         with pytest.raises(InvalidArgumentError, match="segment ids are not increasing"):
             s.run(out, {x: np.ones(4), i: [0, 2, 1, 2]})
-        with pytest.raises(InvalidArgumentError, match="segment ids must be >= 0"):
+        with pytest.raises(InvalidArgumentError, match=r"^Segment id -1 out of range \[0, 2\)"):
             s.run(out, {x: np.ones(3), i: [-1, 0, 1]})
+        with pytest.raises(InvalidArgumentError, match="segment ids must be >= 0"):
+            s.run(out, {x: np.ones(2), i: [-3, -1]})
         with pytest.raises(InvalidArgumentError, match="same size as dimension 0"):
             s.run(out, {x: np.ones(3), i: [0, 1]})
 

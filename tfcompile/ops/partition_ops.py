@@ -20,7 +20,7 @@ from ..tensor_shape import TensorShape
 from .constant_op import convert_to_tensor
 from .op_util import constant_value, make_op, make_tensor
 from .registry import RegisterGradient, lowering
-from .segment_ops import all_true, known_or_data_size, max_plus_one, prod, shape_error
+from .segment_ops import check_each, known_or_data_size, max_plus_one, prod, shape_error
 from .sort_ops import scan_ir
 from .unique_ops import rows_where
 
@@ -80,11 +80,10 @@ def _flat_partitions(ctx, op, data, parts, num):
                  f"{list(data.shape)}, partitions.shape = {list(parts.shape)}")
     n = prod(parts.shape)
     flat = ctx.b.emit("reshape", [parts], shape=[n])
-    if n:
-        ok = ctx.b.emit("and", [ctx.b.emit("ge", [flat, ctx.scalar(0, "i32", (n,))]),
-                                ctx.b.emit("lt", [flat, ctx.scalar(num, "i32", (n,))])])
-        ctx.add_run_check(op, all_true(ctx, ok),
-                          f"partitions holds a value not in [0, {num})")
+    bad = ctx.b.emit("or", [ctx.b.emit("lt", [flat, ctx.scalar(0, "i32", (n,))]),
+                            ctx.b.emit("ge", [flat, ctx.scalar(num, "i32", (n,))])])
+    check_each(ctx, op, bad, flat, parts.shape,
+               lambda at, v: f"partitions[{at}] = {v} is not in [0, {num})")
     return flat, ctx.b.emit("reshape", [data], shape=[n, *data.shape[r:]])
 
 
@@ -221,9 +220,17 @@ def _lower_dynamic_stitch(ctx, op, inputs):
     all_idx = ctx.b.emit("concatenate", flat_idx, axis=0)
     total = all_idx.shape[0]
     dt = dat[0].dtype
-    if total:
-        ok = ctx.b.emit("ge", [all_idx, ctx.scalar(0, "i32", (total,))])
-        ctx.add_run_check(op, all_true(ctx, ok), "indices holds a negative value")
+    sizes = [a.type.size for a in idx]
+
+    def negative(at, _):   # TF names the position within its own indices tensor
+        pos = int(at)
+        for m in sizes:
+            if pos < m:
+                break
+            pos -= m
+        return f"indices[{pos}] is out of range"
+    check_each(ctx, op, ctx.b.emit("lt", [all_idx, ctx.scalar(0, "i32", (total,))]), all_idx,
+               (total,), negative)
     if total == 0 or rows == 0:
         return [ctx.scalar(0, dt, (rows, *rest))]
     all_rows = ctx.b.emit("concatenate", flat_rows, axis=0)

@@ -148,6 +148,26 @@ def all_true(ctx, v):
     return ctx.b.emit("reduce", [v], kind="and", axes=list(range(v.type.rank)))
 
 
+def check_each(ctx, op, bad, values, shape, message):
+    """Fails the run where any element of the bool vector `bad` (a flattened
+    tensor of `shape`) is true, with message(where, value) of the first one:
+    `where` its index in `shape` as TF prints it ("2", "1,0"), `value` the
+    element of the integer vector `values` there."""
+    n = bad.shape[0]
+    if n == 0:
+        return
+    b = ctx.b
+    pos = b.emit("argmax", [ctx.convert(bad, "i32")], axis=0, dtype="i64")
+    val = b.emit("reshape", [b.emit("gather", [values, b.emit("reshape", [pos], shape=[1])],
+                                    axis=0)], shape=[])
+    ok = b.emit("not", [b.emit("reduce", [bad], kind="or", axes=[0])])
+
+    def text(d):
+        where = ",".join(map(str, np.unravel_index(int(d[0]), shape))) if shape else ""
+        return message(where, int(d[1]))
+    ctx.add_run_check(op, ok, text, details=[pos, val])
+
+
 def known_or_data_size(ctx, op, what, inputs, size_fn, values, k=0):
     """A data-dependent size: computed now when its inputs fold to constants,
     else learned by the Session's probe (LoweringContext.data_size)."""
@@ -310,11 +330,10 @@ def _lower_unsorted(ctx, op, inputs):
     n_seg = count_argument(ctx, op, 2, ns, "num_segments")
     n = prod(ids.shape)
     flat_ids = ctx.b.emit("reshape", [ids], shape=[n])
-    if n:
-        # negative ids are dropped; ids past the end are an error in TF
-        ok = ctx.b.emit("lt", [flat_ids, ctx.scalar(n_seg, ids.dtype, (n,))])
-        ctx.add_run_check(op, all_true(ctx, ok), (
-            f"segment_ids holds a value out of range [0, {n_seg}) (num_segments = {n_seg})"))
+    # negative ids are dropped; ids past the end are an error in TF
+    check_each(ctx, op, ctx.b.emit("ge", [flat_ids, ctx.scalar(n_seg, ids.dtype, (n,))]),
+               flat_ids, ids.shape,
+               lambda at, v: f"segment_ids[{at}] = {v} is out of range [0, {n_seg})")
     flat = ctx.b.emit("reshape", [data], shape=[n, *data.shape[r:]])
     return [segment_reduce(ctx, flat, flat_ids, n_seg, _UNSORTED[op.type])]
 
@@ -383,9 +402,10 @@ def _lower_sorted(ctx, op, inputs):
                  f"{n} ids for {data.shape[0]} rows")
     n_seg = known_or_data_size(ctx, op, f"{op.name}'s row count (segment_ids[-1] + 1)",
                                [op.inputs[1]], max_plus_one, [ids])
-    if n:
-        ok = ctx.b.emit("ge", [ids, ctx.scalar(0, ids.dtype, (n,))])
-        ctx.add_run_check(op, all_true(ctx, ok), "segment ids must be >= 0")
+    check_each(ctx, op, ctx.b.emit("lt", [ids, ctx.scalar(0, ids.dtype, (n,))]), ids, (n,),
+               lambda at, v: (f"Segment id {v} out of range [0, {n_seg}), possibly because "
+                              "'segment_ids' input is not sorted." if n_seg else
+                              "segment ids must be >= 0"))
     if n > 1:
         a = ctx.b.emit("slice", [ids], start=[0], limit=[n - 1], stride=[1])
         b = ctx.b.emit("slice", [ids], start=[1], limit=[n], stride=[1])
