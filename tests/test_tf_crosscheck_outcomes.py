@@ -37,9 +37,11 @@ def _run_error(tf, s, build, value):
     i = tf.placeholder(tf.int32, None)
     try:
         return s.run(build(i), {i: value})
-    except tf.errors.InvalidArgumentError as e:
-        m = re.search(r"indices\S* = [^\n]*?(?=, node name|\n|$)", e.message)
-        return "InvalidArgumentError: " + (m.group(0) if m else e.message)
+    except (tf.errors.InvalidArgumentError, tf.errors.InternalError) as e:
+        lines = [ln for ln in e.message.splitlines() if ln.strip() and not ln.startswith(
+            (" ", "\t", "Graph execution", "Detected at", "Node:"))]
+        first = re.sub(r", node name: .*", "", lines[0]) if lines else e.message
+        return type(e).__name__ + ": " + first
 
 
 def _comparable(r):
@@ -108,6 +110,21 @@ OUTCOME_CASES = {
         tf.ones([3, 5]), i), [[0, 1], [4, 3]]),
     "embedding_oob": lambda tf, s: _run_error(tf, s, lambda i: tf.nn.embedding_lookup(
         tf.ones([4, 2]), i), [[1], [9]]),
+    "scatter_nd_oob": lambda tf, s: _run_error(tf, s, lambda i: tf.scatter_nd(
+        i, tf.ones([2]), [4]), [[1], [5]]),
+    "sparse_to_dense_oob": lambda tf, s: _run_error(tf, s, lambda i: tf.sparse_to_dense(
+        i, [4], 1.0), [1, 5]),
+    "floordiv_by_zero": lambda tf, s: _run_error(tf, s, lambda i: i // tf.constant([0, 1]),
+                                                 [3, 4]),
+    "mod_by_zero": lambda tf, s: _run_error(tf, s, lambda i: i % tf.constant([1, 0]), [3, 4]),
+    "div_by_fed_zero": lambda tf, s: _run_error(tf, s, lambda i: tf.constant([6, 6]) // i,
+                                                [3, 0]),
+    "truncatediv_by_zero": lambda tf, s: _run_error(tf, s, lambda i: tf.truncatediv(
+        tf.constant([6, 6]), i), [3, 0]),
+    "inverse_singular": lambda tf, s: _run_error(tf, s, lambda i: tf.matrix_inverse(
+        tf.cast(i, tf.float32)), [[1, 1], [1, 1]]),
+    "solve_singular": lambda tf, s: _run_error(tf, s, lambda i: tf.matrix_solve(
+        tf.cast(i, tf.float32), tf.ones([2, 1])), [[1, 1], [1, 1]]),
     "npi64_scalar": lambda tf, s: tf.placeholder(tf.int32, [3]) * np.int64(2),
     "int_times_float": lambda tf, s: tf.constant([1, 2]) * 1.5,
     "float_times_int": lambda tf, s: tf.constant([1., 2]) * 2,

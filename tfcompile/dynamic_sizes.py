@@ -103,5 +103,5 @@ def check_run(plan, values):
     if failed is not None:
         check, v = failed
         msg = check.message(v[1:]) if callable(check.message) else check.message
-        raise InvalidArgumentError(None, check.op, msg)
+        raise check.error(None, check.op, msg)
 

@@ -48,9 +48,10 @@ class RunCheck:
     error path of its own). Data-dependent sizes check themselves this way:
     the size the run computes must be the size compiled in."""
 
-    def __init__(self, op, message):
+    def __init__(self, op, message, error=InvalidArgumentError):
         self.op = op
         self.message = message
+        self.error = error
 
 
 PROBE = object()    # the result of a probe (see lower's `probe`)
@@ -210,16 +211,17 @@ class LoweringContext:
                 "to fix the order"))
         return n
 
-    def add_run_check(self, op, ok, message, details=()):
+    def add_run_check(self, op, ok, message, details=(), error=InvalidArgumentError):
         """Makes the run fail with InvalidArgumentError(op, message) where the
         bool scalar IR value `ok` is False (checked after the call). With
         `details` (i64 scalar IR values computed by the run), `message` is a
-        function of their values (a numpy vector), called only on failure."""
+        function of their values (a numpy vector), called only on failure.
+        `error`: the OpError class raised (TF's, for the op)."""
         if details:
             parts = [self.convert(ok, "i64")] + [self.convert(d, "i64") for d in details]
             ok = self.b.emit("concatenate", [self.b.emit("reshape", [p], shape=[1])
                                              for p in parts], axis=0)
-        self.run_checks.append((RunCheck(op, message), ok))
+        self.run_checks.append((RunCheck(op, message, error), ok))
 
     # ---- values
     def const_value(self, v, what="value"):

@@ -29,14 +29,15 @@ from .registry import lowering
 
 # ---------------------------------------------------------------- IR helpers
 
-def check_in_range(ctx, op, idx, dims, what="indices"):
+def check_in_range(ctx, op, idx, dims, what="indices", message=None):
     """TF's run-time error for an index out of range (compiled code reads 0 there).
 
     idx [..., k] index vectors into `dims` (k = len(dims)), or, with k == 1 and
     idx not ending in a vector, plain indices into dims[0] (then `idx` has no
     trailing axis: pass vector=False through dims as an int). A constant index
     fails now; any other makes the run raise InvalidArgumentError naming the
-    first bad index, as TF: "indices[1] = 7 is not in [0, 5)"."""
+    first bad index, as TF: "indices[1] = 7 is not in [0, 5)" (or
+    `message(where, components)`, where is "[1]")."""
     from ..lowering import _fold
     vector = not isinstance(dims, int)
     dims = list(dims) if vector else [int(dims)]
@@ -46,8 +47,12 @@ def check_in_range(ctx, op, idx, dims, what="indices"):
     if n == 0 or k == 0:
         return
 
+    custom = message
+
     def message(pos, comps):
         where = ",".join(map(str, np.unravel_index(int(pos), shape))) if shape else ""
+        if custom is not None:
+            return custom(f"[{where}]", [int(c) for c in comps])
         if vector:
             return (f"{what}[{where}] = [{', '.join(str(int(c)) for c in comps)}] does not "
                     f"index into param shape [{','.join(map(str, dims))}]")
@@ -236,6 +241,9 @@ def _lower_scatter_nd(ctx, op, inputs):
                  f"shape {shape}")
     n_u = int(np.prod(lead, dtype=np.int64))
     rest = int(np.prod(shape[k:], dtype=np.int64))
+    dims = ",".join(map(str, shape))
+    check_in_range(ctx, op, idx, shape[:k], message=lambda where, c: (
+        f"indices{where} = [{', '.join(map(str, c))}] does not index into shape [{dims}]"))
     lin = ctx.b.emit("reshape", [linear_index(ctx, idx, shape[:k])], shape=[n_u])
     rows = ctx.b.emit("reshape", [upd], shape=[n_u, rest])
     out = scatter_rows(ctx, lin, rows, int(np.prod(shape[:k], dtype=np.int64)))
@@ -280,6 +288,11 @@ def _lower_sparse_to_dense(ctx, op, inputs):
     if dflt.type.rank != 0:
         ctx.fail(f"default_value should be a scalar, got shape {list(dflt.shape)}")
     total = int(np.prod(shape, dtype=np.int64))
+    if r:
+        dims = ",".join(map(str, shape))
+        check_in_range(ctx, op, idx, shape, message=lambda where, c: (
+            f"indices{where} = [{', '.join(map(str, c))}] is out of bounds: need 0 <= index "
+            f"< [{dims}]"))
     lin = linear_index(ctx, idx, shape) if r else ctx.scalar(0, idx.dtype, (n,))
     vdt = vals.dtype
     num = vdt if vdt != "bool" else "f32"

@@ -152,7 +152,20 @@ def _lower_inverse(ctx, op, inputs):
         a = _adjoint_ir(ctx, a)
     bsz, n, _ = a.shape
     inv, _ = gauss_jordan(ctx, a, _eye_ir(ctx, bsz, n, a.dtype))
+    _check_finite(ctx, op, inv, "Input is not invertible.")
     return [ctx.b.emit("reshape", [inv], shape=x.shape)]
+
+
+def _check_finite(ctx, op, v, message):
+    """TF's "not invertible" error: its LU stops at a zero pivot, where the
+    elimination here divides by zero, so a nonfinite result marks it (a NaN in
+    the input too, as in TF, whose pivot test fails on NaN)."""
+    b = ctx.b
+    if v.type.size == 0:
+        return
+    fin = b.emit("eq", [b.emit("sub", [v, v]), ctx.scalar(0, v.dtype, v.shape)])
+    ok = b.emit("reduce", [fin], kind="and", axes=list(range(v.type.rank)))
+    ctx.add_run_check(op, ok, message)
 
 
 def matrix_determinant(input, name=None):  # noqa: A002
@@ -220,6 +233,7 @@ def _lower_solve(ctx, op, inputs):
     if op.attrs["adjoint"]:
         a3 = _adjoint_ir(ctx, a3)
     x, _ = gauss_jordan(ctx, a3, b3)
+    _check_finite(ctx, op, x, "Input matrix is not invertible.")
     return [ctx.b.emit("reshape", [x], shape=b.shape)]
 
 
@@ -308,7 +322,7 @@ def _lower_cholesky(ctx, op, inputs):
 
 def logdet(matrix, name=None):
     """log(det(matrix)) of a Hermitian positive-definite matrix, via cholesky."""
-    from .math_ops import log, multiply, reduce_sum
+    from .math_ops import log, reduce_sum
     with name_scope(name, "logdet", [matrix]):
         chol = cholesky(matrix)
         return 2.0 * reduce_sum(log(matrix_diag_part(chol)), axis=[-1])
