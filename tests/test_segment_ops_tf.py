@@ -85,7 +85,7 @@ def prog_partition(tf):
     par = (tf.parallel_dynamic_stitch if tf is tfcompile else
            lambda indices, data: tf_real.raw_ops.ParallelDynamicStitch(indices=indices, data=data))
     pst = par([tf.constant([1, 0]), p], [tf.constant([[1.0, 2.0]] * 2), tf.zeros_like(x)[:, :2]])
-    out = {"part%d" % j: t for j, t in enumerate(parts)}
+    out = {f"part{j}": t for j, t in enumerate(parts)}
     out.update(stitch=st, stitch_const=cst, stitch_parallel=pst)
     out["d_part"] = tf.gradients(tf.reduce_sum(tf.square(parts[0])) + tf.reduce_sum(parts[2]),
                                  x)[0]

@@ -117,7 +117,6 @@ def _dynamic_partition_grads(op, *grads):
 @lowering("DynamicPartitionGrad")
 def _lower_dynamic_partition_grad(ctx, op, inputs):
     parts, grads = inputs[0], inputs[1:]
-    r = parts.type.rank
     rest = tuple(grads[0].shape[1:])
     for p, g in enumerate(grads):
         if tuple(g.shape[1:]) != rest:

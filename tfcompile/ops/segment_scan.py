@@ -76,7 +76,7 @@ def scan_reduce(ctx, data, ids, n_seg, kind, ids_sorted, fill, start=None):
     """[S, R]: the `kind` reduction of the rows of data [N, R] (N >= 1) per id
     in [0, S); `fill` where a segment has no row. `start`, when given, is
     combined into every result (the unsorted ops start from the identity)."""
-    n, r = data.shape
+    r = data.shape[1]
     if not ids_sorted:
         data, ids = sort_rows(ctx, data, ids)
     scanned = segmented_scan(ctx, data, ids, kind)
