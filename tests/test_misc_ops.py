@@ -97,6 +97,15 @@ def test_searchsorted_against_numpy(dtype):
     assert rr.dtype == np.int64
 
 
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 64, 1000])
+def test_searchsorted_long_rows_with_duplicates(n):
+    seq = np.sort(RNG.integers(0, max(2, n // 3), (3, n)), -1).astype(np.float64)
+    vals = RNG.integers(-1, max(2, n // 3) + 2, (3, 50)).astype(np.float64)
+    left, right = _run([tf.searchsorted(seq, vals), tf.searchsorted(seq, vals, "right")])
+    np.testing.assert_array_equal(left, np_searchsorted(seq, vals, "left"))
+    np.testing.assert_array_equal(right, np_searchsorted(seq, vals, "right"))
+
+
 def test_searchsorted_edge_cases():
     s = tf.placeholder(tf.float32, [None, None])
     v = tf.placeholder(tf.float32, [None, None])

@@ -5,9 +5,8 @@ As TF's kernel: per row, the running sum of exp(logit - max) over the finite
 logits (in float64), and for each sample the first class whose running sum
 exceeds u * total, u uniform in [0, 1). The uniforms come from the IR's
 counter-based generator keyed by the op's seeds, so runs give fresh samples
-and a seeded program repeats its draws. With no sort or search in the IR, the
-class is a count: #{classes whose running sum is <= u * total}, computed in
-blocks of bounded size.
+and a seeded program repeats its draws. The class is found by the binary
+search of misc_ops.sorted_search over the running sums.
 """
 from __future__ import annotations
 
@@ -19,9 +18,9 @@ from .manip_ops import slice_axis
 from .op_util import constant_value, make_tensor
 from .random_ops import get_seed
 from .registry import NotDifferentiable, lowering
+from .misc_ops import sorted_search
 from .sort_ops import scan_ir
 
-_BLOCK = 1 << 22
 _LOGIT_TYPES = (_dt.float16, _dt.float32, _dt.float64, _dt.int8, _dt.int16, _dt.int32,
                 _dt.int64, _dt.uint8, _dt.uint16)
 
@@ -102,16 +101,7 @@ def _lower_multinomial(ctx, op, inputs):
     u = b.emit("rng", [ctx.rng_counter(op)], dist="uniform", shape=[bsz, s], dtype="f64",
                seed=seed, seed2=seed2)
     target = b.emit("mul", [u, b.emit("broadcast", [total], shape=[bsz, s], dims=[0])])
-    step = max(1, _BLOCK // max(1, bsz * k))
-    parts = []
-    for j0 in range(0, s, step):
-        c = min(s, j0 + step) - j0
-        t = b.emit("broadcast", [slice_axis(ctx, target, 1, j0, j0 + c)], shape=[bsz, c, k],
-                   dims=[0, 1])
-        cc = b.emit("broadcast", [cdf], shape=[bsz, c, k], dims=[0, 2])
-        below = ctx.convert(b.emit("le", [cc, t]), "i64")
-        parts.append(b.emit("reduce", [below], kind="sum", axes=[2]))
-    idx = parts[0] if len(parts) == 1 else b.emit("concatenate", parts, axis=1)
+    idx = sorted_search(ctx, cdf, target, True, "i64")   # std::upper_bound, as TF
     # u * total < total keeps the count below k; guard rows with no finite logit
     idx = b.emit("min", [idx, ctx.scalar(k - 1, "i64", (bsz, s))])
     return [ctx.convert(idx, out_dt)]

@@ -17,8 +17,7 @@ import numpy as np
 from .. import dtypes as _dt
 from ..graph import name_scope
 from .constant_op import convert_to_tensor
-from .image_resize import (_along, _check_attrs, _resize_op, _setup, _spread, _take,
-                           resize_scale)
+from .image_resize import _along, _check_attrs, _resize_op, _setup, _spread, _take, resize_scale
 from .op_util import make_tensor
 from .registry import RegisterGradient, lowering
 

@@ -5,9 +5,9 @@ categorical sampling of categorical_ops.py and the math of misc_math.py.
 
 The IR has no sort, search or scatter, so: a roll is two slices and a
 concatenate (a gather of computed indices where the shift is known only when
-the graph runs); a sorted search counts, for each value, the sequence entries
-before it (exact for a sorted sequence, as a binary search would find);
-a histogram sums one-hot rows of the bin indices, in blocks of bounded size.
+the graph runs); a sorted search is a binary search unrolled over the
+sequence length's bits, all values at once (gathers and selects); a
+histogram sums one-hot rows of the bin indices, in blocks of bounded size.
 """
 from __future__ import annotations
 
@@ -170,33 +170,48 @@ def _bound(op_type, seq, vals, out_type, name):
                            {"T": seq.dtype, "out_type": out_type}, name=scope)
 
 
+def sorted_search(ctx, seq, vals, right, out_dt):
+    """For rows seq [B, N] sorted ascending and vals [B, M]: per value, the number
+    of entries of its row < it (right: <= it), i.e. std::lower_bound's (upper_bound's)
+    index, by a binary search unrolled over N's bit length: [B, M] of out_dt."""
+    b, n = seq.shape
+    m = vals.shape[1]
+    if b * m == 0 or n == 0:
+        return ctx.scalar(0, out_dt, (b, m))
+    it = "i64" if b * n >= 2 ** 31 - 1 else "i32"
+    e = ctx.b.emit
+    shape = (b, m)
+    flat = e("reshape", [seq], shape=[b * n])
+    base = e("mul", [e("iota", [], shape=list(shape), dtype=it, dim=0),
+                     ctx.scalar(n, it, shape)])
+    lo, hi = ctx.scalar(0, it, shape), ctx.scalar(n, it, shape)
+    one, two, last = ctx.scalar(1, it, shape), ctx.scalar(2, it, shape), \
+        ctx.scalar(n - 1, it, shape)
+    for _ in range(n.bit_length()):   # each step at least halves hi - lo
+        active = e("lt", [lo, hi])
+        mid = e("div", [e("add", [lo, hi]), two])
+        at = e("gather", [flat, e("add", [base, e("min", [mid, last])])], axis=0)
+        go_right = e("le" if right else "lt", [at, vals])
+        up = e("and", [active, go_right])
+        down = e("and", [active, e("not", [go_right])])
+        lo = e("select", [up, e("add", [mid, one]), lo])
+        hi = e("select", [down, mid, hi])
+    return ctx.convert(lo, out_dt)
+
+
 @lowering("LowerBound", "UpperBound")
 def _lower_bound(ctx, op, inputs):
     seq, vals = inputs
     if seq.type.rank != 2 or vals.type.rank != 2:
         ctx.fail(f"{op.type}: sorted_inputs and values must be 2-D, got {list(seq.shape)} "
                  f"and {list(vals.shape)}")
-    b, n = seq.shape
-    m = vals.shape[1]
-    if vals.shape[0] != b:
+    if vals.shape[0] != seq.shape[0]:
         ctx.fail(f"Leading dim_size of both tensors must match: sorted_inputs "
                  f"{list(seq.shape)}, values {list(vals.shape)}")
     out_dt = op.attrs["out_type"].ir
-    if out_dt == "i32" and n >= 2 ** 31 - 1:
+    if out_dt == "i32" and seq.shape[1] >= 2 ** 31 - 1:
         ctx.fail("trailing dim_size must less than INT_MAX for int32 output type")
-    if b * m == 0 or n == 0:
-        return [ctx.scalar(0, out_dt, (b, m))]
-    cmp = "lt" if op.type == "LowerBound" else "le"
-    step = max(1, _BLOCK // max(1, b * n))
-    parts = []
-    for i0 in range(0, m, step):
-        c = min(m, i0 + step) - i0
-        v = slice_axis(ctx, vals, 1, i0, i0 + c)
-        sj = ctx.b.emit("broadcast", [seq], shape=[b, c, n], dims=[0, 2])
-        vi = ctx.b.emit("broadcast", [v], shape=[b, c, n], dims=[0, 1])
-        before = ctx.convert(ctx.b.emit(cmp, [sj, vi]), out_dt)
-        parts.append(ctx.b.emit("reduce", [before], kind="sum", axes=[2]))
-    return [parts[0] if len(parts) == 1 else ctx.b.emit("concatenate", parts, axis=1)]
+    return [sorted_search(ctx, seq, vals, op.type == "UpperBound", out_dt)]
 
 
 # ---------------------------------------------------------------- unravel_index
