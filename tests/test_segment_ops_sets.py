@@ -190,6 +190,9 @@ def test_dynamic_partition_second_order():
     np.testing.assert_array_equal(got_g, [1, 7, 2, 3, 8])
     np.testing.assert_array_equal(g0, c[[1, 4]])
     np.testing.assert_array_equal(g1, c[[0, 2, 3]])
+    with tf.Session() as s:   # a gradient whose rows don't match its partition
+        with pytest.raises(InvalidArgumentError, match="gradient of partition 1 has 2 rows"):
+            s.run(g, {x: np.zeros(5), u[0]: [7.0, 8.0], u[1]: [1.0, 2.0]})
 
 
 # ---------------------------------------------------------------- dynamic_stitch

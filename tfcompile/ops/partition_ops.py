@@ -116,6 +116,7 @@ def _dynamic_partition_grads(op, *grads):
 
 @lowering("DynamicPartitionGrad")
 def _lower_dynamic_partition_grad(ctx, op, inputs):
+    from ..lowering import count_true
     parts, grads = inputs[0], inputs[1:]
     rest = tuple(grads[0].shape[1:])
     for p, g in enumerate(grads):
@@ -127,9 +128,14 @@ def _lower_dynamic_partition_grad(ctx, op, inputs):
     flat_p = ctx.b.emit("reshape", [parts], shape=[n])
     out = ctx.scalar(0, grads[0].dtype, (n, width))
     for p, g in enumerate(grads):
+        mine = ctx.b.emit("eq", [flat_p, ctx.scalar(p, "i32", (n,))])
+        ctx.add_run_check(op, ctx.b.emit("eq", [count_true(ctx, mine) if n else
+                                                ctx.scalar(0, "i64"),
+                                                ctx.scalar(g.shape[0], "i64")]),
+                          f"the gradient of partition {p} has {g.shape[0]} rows, not one per "
+                          "element of that partition")
         if g.shape[0] == 0 or n == 0:
             continue
-        mine = ctx.b.emit("eq", [flat_p, ctx.scalar(p, "i32", (n,))])
         # row i of the data is row (the number of earlier rows of partition p) of its output
         row = scan_ir(ctx, ctx.convert(mine, "i32"), 0, "sum", exclusive=True)
         rows = ctx.b.emit("gather", [ctx.b.emit("reshape", [g], shape=[g.shape[0], width]),
