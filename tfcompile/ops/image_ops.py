@@ -27,6 +27,7 @@ from .registry import RegisterGradient, lowering
 from .slice_ops import slice as _slice
 from .stack_ops import expand_dims, squeeze, stack, unstack
 
+
 # ---------------------------------------------------------------- checks
 
 def _is_tensor(x):
@@ -174,10 +175,12 @@ def _random_flip(image, flip_index, seed, scope_name):
 
 
 def random_flip_left_right(image, seed=None):
+    """The image (each image of a batch) mirrored left to right with probability 1/2."""
     return _random_flip(image, 1, seed, "random_flip_left_right")
 
 
 def random_flip_up_down(image, seed=None):
+    """The image (each image of a batch) mirrored top to bottom with probability 1/2."""
     return _random_flip(image, 0, seed, "random_flip_up_down")
 
 
