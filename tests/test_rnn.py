@@ -77,7 +77,7 @@ def np_run(step, xs, state, lengths=None):
         if lengths is not None:
             live = (t < np.asarray(lengths))[:, None]
             out = np.where(live, out, 0)
-            new = _map(lambda a, b: np.where(live, a, b), new, state)
+            new = _map(lambda a, b, live=live: np.where(live, a, b), new, state)
         outs.append(out)
         state = new
     return np.stack(outs), state
@@ -214,11 +214,12 @@ def test_lstm_cell_state_not_tuple():
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         randomize(sess)
-        got = sess.run(new, {x: xv})
+        got, got_out = sess.run([new, out], {x: xv})
         want_m, (want_c, _) = np_lstm(weights_of(sess, cell), xv, (s0[:, :3], s0[:, 3:]),
                                       proj=True)
     np.testing.assert_allclose(got, np.concatenate([want_c, want_m], 1), rtol=1e-5,
                                atol=1e-6)
+    np.testing.assert_allclose(got_out, want_m, rtol=1e-5, atol=1e-6)
 
 
 def test_gru_cell_step_and_initial_biases():
@@ -226,6 +227,7 @@ def test_gru_cell_step_and_initial_biases():
     x = tf.placeholder(tf.float64, [None, 2])
     h0 = RNG.standard_normal((4, 3))
     out, new = cell(x, tf.constant(h0))
+    assert out is new
     xv = RNG.standard_normal((4, 2))
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
@@ -274,7 +276,7 @@ def test_multi_rnn_cell_concatenated_state():
     x = tf.placeholder(tf.float32, [3, 2])
     s0 = RNG.standard_normal((3, 8)).astype(np.float32)
     out, new = multi(x, tf.constant(s0))
-    assert new.shape.as_list() == [3, 8]
+    assert new.shape.as_list() == [3, 8] and out.shape.as_list() == [3, 2]
     xv = RNG.standard_normal((3, 2))
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
@@ -466,13 +468,11 @@ def test_variables_are_shared_only_when_asked():
 
 # ---------------------------------------------------------------- bidirectional
 
-def _np_reverse(x, lengths, t_axis=1):
+def _np_reverse(x, lengths):
+    """[batch, time, ...]: each entry's first lengths[b] steps reversed."""
     out = np.array(x, copy=True)
     for b, n in enumerate(lengths):
-        idx = [slice(None)] * x.ndim
-        idx[0 if t_axis == 1 else 1] = b
-        idx[t_axis] = slice(0, n)
-        out[tuple(idx)] = x[tuple(idx)][::-1] if t_axis == 1 else x[tuple(idx)][::-1]
+        out[b, :n] = x[b, :n][::-1]
     return out
 
 
@@ -620,7 +620,8 @@ def test_lstm_gradients_by_central_differences():
             np.testing.assert_allclose(g, num, rtol=1e-6, atol=1e-7, err_msg=p.name)
         for var, g in zip(wrt_var, got[3:]):
             w = sess.run(var)
-            num = numeric_grad(lambda: (var.load(w, sess), sess.run(loss, feed))[1], w)
+            num = numeric_grad(lambda var=var, w=w: (var.load(w, sess),
+                                                     sess.run(loss, feed))[1], w)
             np.testing.assert_allclose(g, num, rtol=1e-6, atol=1e-7, err_msg=var.name)
 
 
@@ -661,3 +662,249 @@ def test_training_an_lstm_lowers_the_loss():
             sess.run(train, {x: xv, y: yv})
         last = sess.run(loss, {x: xv, y: yv})
     assert last < 0.1 * first, (first, last)
+
+
+# ---------------------------------------------------------------- wrappers
+
+class IdentityCell(rc.RNNCell):
+    """Its output is its input; the state passes through (shows input dropout)."""
+
+    def __init__(self, depth):
+        super().__init__()
+        self._depth = depth
+
+    @property
+    def state_size(self):
+        return self._depth
+
+    @property
+    def output_size(self):
+        return self._depth
+
+    def call(self, inputs, state):
+        return inputs, state
+
+
+def _dropped_or_scaled(got, full, keep):
+    """Every element is 0 or full / keep; returns the fraction kept."""
+    kept = got != 0
+    np.testing.assert_allclose(got[kept], (full / keep)[kept], rtol=1e-5)
+    return kept.mean()
+
+
+def test_dropout_wrapper_output_and_state():
+    tf.set_random_seed(1)
+    x = tf.placeholder(tf.float32, [400, 3])
+    base = rc.BasicLSTMCell(5)
+    cell = rc.DropoutWrapper(base, output_keep_prob=0.6, state_keep_prob=0.5, seed=7)
+    assert cell.state_size == base.state_size and cell.output_size == 5
+    zero = cell.zero_state(400, tf.float32)
+    out, state = cell(x, zero)
+    ref_out, ref_state = base(x, zero)
+    assert len(tf.global_variables()) == 2          # the wrapper adds no variables
+    assert tf.global_variables()[0].name == "basic_lstm_cell/kernel:0"
+    xv = RNG.standard_normal((400, 3))
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        got = sess.run([out, state, ref_out, ref_state], {x: xv})
+        again = sess.run(out, {x: xv})
+    assert 0.5 < _dropped_or_scaled(got[0], got[2], 0.6) < 0.7
+    np.testing.assert_array_equal(got[1].c, got[3].c)   # the memory c is never dropped
+    assert 0.4 < _dropped_or_scaled(got[1].h, got[3].h, 0.5) < 0.6
+    assert not np.array_equal(got[0], again)             # fresh masks every run
+
+
+def test_dropout_wrapper_inputs_seeded_and_variational():
+    def build(seed, variational=False, dynamic=False):
+        with tf.Graph().as_default():
+            tf.set_random_seed(4)
+            x = tf.placeholder(tf.float32, [300, 3, 4])
+            cell = rc.DropoutWrapper(IdentityCell(4), input_keep_prob=0.5, seed=seed,
+                                     variational_recurrent=variational, input_size=4,
+                                     dtype=tf.float32)
+            if dynamic:
+                outs = tf.unstack(tf.nn.dynamic_rnn(cell, x, dtype=tf.float32)[0], axis=1)
+            else:
+                outs, _ = tf.nn.static_rnn(cell, tf.unstack(x, axis=1), dtype=tf.float32)
+            with tf.Session() as sess:
+                return sess.run(outs, {x: np.ones((300, 3, 4))})
+    a, b, c = build(11), build(11), build(12)
+    for o in a:
+        assert 0.4 < _dropped_or_scaled(o, np.ones((300, 4)), 0.5) < 0.6
+    np.testing.assert_array_equal(np.stack(a), np.stack(b))   # same seeds, same masks
+    assert not np.array_equal(np.stack(a), np.stack(c))
+    # static_rnn: one op per step with the same seeds, so TF repeats the mask;
+    # dynamic_rnn: TF's one loop op draws a new mask every step
+    np.testing.assert_array_equal(a[0], a[1])
+    d = build(11, dynamic=True)
+    np.testing.assert_array_equal(d[0], a[0])
+    assert not np.array_equal(d[0], d[1]) and not np.array_equal(d[1], d[2])
+    np.testing.assert_array_equal(np.stack(d), np.stack(build(11, dynamic=True)))
+    for dynamic in (False, True):
+        v = build(11, variational=True, dynamic=dynamic)
+        for o in v:   # one mask [1, depth] for every step and batch entry
+            np.testing.assert_array_equal(o, v[0])
+            np.testing.assert_array_equal(o, np.broadcast_to(o[:1], o.shape))
+            assert set(np.unique(o)) <= {0.0, 2.0}
+
+
+def test_dropout_wrapper_keep_prob_tensor_and_checks():
+    keep = tf.placeholder_with_default(1.0, [])
+    x = tf.placeholder(tf.float32, [50, 2])
+    cell = rc.DropoutWrapper(IdentityCell(2), output_keep_prob=keep)
+    out, _ = cell(x, cell.zero_state(50, tf.float32))
+    xv = RNG.standard_normal((50, 2)).astype(np.float32)
+    with tf.Session() as sess:
+        np.testing.assert_array_equal(sess.run(out, {x: xv}), xv)
+        assert 0.1 < _dropped_or_scaled(sess.run(out, {x: xv, keep: 0.25}), xv, 0.25) < 0.45
+    with pytest.raises(ValueError, match="output_keep_prob must be between 0 and 1"):
+        rc.DropoutWrapper(IdentityCell(2), output_keep_prob=1.5)
+    with pytest.raises(ValueError, match="dtype must be provided"):
+        rc.DropoutWrapper(IdentityCell(2), variational_recurrent=True)
+    with pytest.raises(ValueError, match="input_size must be provided"):
+        rc.DropoutWrapper(IdentityCell(2), input_keep_prob=0.5, variational_recurrent=True,
+                          dtype=tf.float32)
+    with pytest.raises(TypeError, match="not an RNNCell"):
+        rc.DropoutWrapper(lambda a, b: a)
+
+
+def test_residual_and_device_wrappers():
+    x = tf.placeholder(tf.float32, [None, 3, 4])
+    base = rc.GRUCell(4)
+    out_r, _ = tf.nn.dynamic_rnn(rc.ResidualWrapper(base), x, dtype=tf.float32)
+    out_b, _ = tf.nn.dynamic_rnn(rc.DeviceWrapper(base, "/cpu:0"), x, dtype=tf.float32)
+    out_f, _ = tf.nn.dynamic_rnn(rc.ResidualWrapper(base, lambda i, o: o - i), x,
+                                 dtype=tf.float32)
+    assert tf.global_variables()[0].name == "rnn/gru_cell/gates/kernel:0"
+    assert len(tf.global_variables()) == 4
+    xv = RNG.standard_normal((2, 3, 4)).astype(np.float32)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        r, b, f = sess.run([out_r, out_b, out_f], {x: xv})
+    # a residual adds the step's input to the output; the state is the cell's own
+    np.testing.assert_allclose(r, b + xv, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(f, b - xv, rtol=1e-6, atol=1e-6)
+    with pytest.raises(ValueError, match="not compatible"):
+        tf.nn.dynamic_rnn(rc.ResidualWrapper(rc.GRUCell(3)), x, dtype=tf.float32,
+                          scope="bad")
+
+
+# ---------------------------------------------------------------- bad input
+
+def test_errors_name_the_problem():
+    x = tf.placeholder(tf.float32, [None, None, 2])
+    with pytest.raises(ValueError, match="give the input placeholder a fixed time"):
+        tf.nn.dynamic_rnn(rc.GRUCell(2), x, dtype=tf.float32)
+    x = tf.placeholder(tf.float32, [None, 3, 2])
+    with pytest.raises(ValueError, match="dtype must be specified"):
+        tf.nn.dynamic_rnn(rc.GRUCell(2), x)
+    with pytest.raises(ValueError, match="only supports floating point inputs, but saw "
+                                         "dtype: int32"):
+        tf.nn.dynamic_rnn(rc.GRUCell(2), tf.placeholder(tf.int32, [None, 3, 2]),
+                          dtype=tf.float32)
+    with pytest.raises(ValueError, match="Input size .* must be accessible"):
+        tf.nn.dynamic_rnn(rc.GRUCell(2), tf.placeholder(tf.float32, [2, 3, None]),
+                          dtype=tf.float32)
+    with pytest.raises(ValueError, match="at least rank 3"):
+        tf.nn.dynamic_rnn(rc.GRUCell(2), tf.placeholder(tf.float32, [4, 3, 2])[0],
+                          dtype=tf.float32, time_major=True)
+    with pytest.raises(ValueError, match="sequence_length must be a vector"):
+        tf.nn.dynamic_rnn(rc.GRUCell(2), x, sequence_length=[[1]], dtype=tf.float32)
+    with pytest.raises(TypeError, match="sequence_length must be an integer"):
+        tf.nn.dynamic_rnn(rc.GRUCell(2), x, sequence_length=[1.0], dtype=tf.float32)
+    with pytest.raises(ValueError, match="sequence_length has 3 entries but the batch "
+                                         "size is 2"):
+        tf.nn.dynamic_rnn(rc.GRUCell(2), tf.placeholder(tf.float32, [2, 3, 2]),
+                          sequence_length=[1, 2, 3], dtype=tf.float32)
+    with pytest.raises(TypeError, match="inputs must be a sequence"):
+        tf.nn.static_rnn(rc.GRUCell(2), x, dtype=tf.float32)
+    with pytest.raises(ValueError, match="inputs must not be empty"):
+        tf.nn.static_rnn(rc.GRUCell(2), [], dtype=tf.float32)
+    with pytest.raises(TypeError, match="is not an RNNCell"):
+        tf.nn.dynamic_rnn(object(), x, dtype=tf.float32)
+    with pytest.raises(ValueError, match="Must specify at least one cell"):
+        rc.MultiRNNCell([])
+    with pytest.raises(ValueError, match="state_is_tuple is not set"):
+        rc.MultiRNNCell([rc.BasicLSTMCell(2)], state_is_tuple=False)
+    with pytest.raises(ValueError, match="num_units must be a positive integer"):
+        rc.BasicLSTMCell(0)
+    with pytest.raises(ValueError, match="floating point"):
+        rc.GRUCell(2, dtype=tf.int32)
+
+
+def test_sequence_length_of_the_wrong_size_fails_the_run():
+    x = tf.placeholder(tf.float32, [None, 3, 2])
+    lengths = tf.placeholder(tf.int32, [None])
+    out, _ = tf.nn.dynamic_rnn(rc.GRUCell(2), x, sequence_length=lengths, dtype=tf.float32)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        with pytest.raises(InvalidArgumentError, match=r"Expected shape for Tensor "
+                           r"rnn/sequence_length:0 is \] \[3\] \[ but saw shape: \] \[2\]"):
+            sess.run(out, {x: np.zeros((3, 3, 2)), lengths: [1, 2]})
+        assert sess.run(out, {x: np.zeros((2, 3, 2)), lengths: [1, 2]}).shape == (2, 3, 2)
+
+
+# ---------------------------------------------------------------- TensorFlow's cells
+
+def _tf_program(lib, cells, weights=None):
+    """The same RNNs under either library; returns ({variable: (shape, value)},
+    {fetch: value}, {fetch: tensor name})."""
+    T, D = 4, 3
+    rng = np.random.default_rng(7)
+    with lib.Graph().as_default():
+        x = lib.placeholder(lib.float32, [None, T, D], name="x")
+        lens = lib.placeholder(lib.int32, [None], name="lens")
+        out = {}
+        multi = cells.MultiRNNCell([cells.BasicLSTMCell(4), cells.GRUCell(3)])
+        o, s = lib.nn.dynamic_rnn(multi, x, sequence_length=lens, dtype=lib.float32)
+        out.update(multi_out=o, multi_c=s[0].c, multi_h=s[0].h, multi_gru=s[1])
+        lstm = cells.LSTMCell(3, use_peepholes=True, num_proj=2, cell_clip=0.8,
+                              proj_clip=0.6, forget_bias=0.5)
+        o, s = lib.nn.static_rnn(lstm, lib.unstack(x, axis=1), sequence_length=lens,
+                                 dtype=lib.float32)
+        out.update(static_out=lib.stack(o, 1), static_c=s.c, static_m=s.h)
+        xt = lib.transpose(x, [1, 0, 2])
+        (f, b), (sf, sb) = lib.nn.bidirectional_dynamic_rnn(
+            cells.BasicRNNCell(3, activation=lib.nn.relu), cells.LSTMCell(2), xt,
+            sequence_length=lens, time_major=True, dtype=lib.float32)
+        out.update(bi_fw=f, bi_bw=b, bi_sf=sf, bi_sb=sb.h)
+        o, sf, sb = lib.nn.static_bidirectional_rnn(
+            cells.GRUCell(2), cells.BasicLSTMCell(2, state_is_tuple=False),
+            lib.unstack(x, axis=1), dtype=lib.float32, scope="sbi")
+        out.update(sbi_out=lib.stack(o, 1), sbi_sf=sf, sbi_sb=sb)
+        o, s = lib.nn.dynamic_rnn(cells.ResidualWrapper(cells.GRUCell(D)), x,
+                                  dtype=lib.float32, scope="res")
+        out.update(res_out=o, res_state=s)
+        variables = lib.global_variables()
+        feed = {x: rng.standard_normal((3, T, D)).astype(np.float32), lens: [4, 0, 2]}
+        with lib.Session() as sess:
+            sess.run(lib.global_variables_initializer())
+            if weights is not None:
+                for v in variables:
+                    v.load(weights[v.name][1], sess)
+            else:   # non-zero biases too
+                for v in variables:
+                    v.load(rng.uniform(-0.8, 0.8, v.shape.as_list()).astype(np.float32),
+                           sess)
+            vals = dict(zip([v.name for v in variables], sess.run(variables)))
+            got = sess.run(out, feed)
+        return ({v.name: (v.shape.as_list(), vals[v.name]) for v in variables}, got,
+                {k: t.name for k, t in out.items()})
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_same_variables_and_outputs_as_tensorflow():
+    tf_real = pytest.importorskip("tensorflow")
+    rnn_cell_impl = pytest.importorskip("tensorflow.python.ops.rnn_cell_impl")
+    theirs = _tf_program(tf_real.compat.v1, rnn_cell_impl)
+    ours = _tf_program(tf, rc, theirs[0])
+    assert list(ours[0]) == list(theirs[0])       # names, in creation order
+    assert [s for s, _ in ours[0].values()] == [s for s, _ in theirs[0].values()]
+    for k in theirs[1]:
+        np.testing.assert_allclose(ours[1][k], theirs[1][k], rtol=2e-5, atol=2e-6,
+                                   err_msg=k)
+    # tensor names too, but for TF 2's loops and conds (while_v2, TensorList),
+    # which TF 1.15 named rnn/while/Exit_3 as ours are
+    same = {k: n for k, n in theirs[2].items()
+            if not any(w in n for w in ("while/", "cond", "TensorArrayV2"))}
+    assert len(same) >= 6 and same == {k: ours[2][k] for k in same}

@@ -1,20 +1,23 @@
-"""Recurrent networks (TF 1.15): the cells of tf.nn.rnn_cell (cells.py,
-wrappers.py), the loops tf.nn.static_rnn, dynamic_rnn and their bidirectional
+"""Recurrent networks (TF 1.15): the cells of tf.nn.rnn_cell (base.py,
+cells.py, wrappers.py), the loops tf.nn.static_rnn, dynamic_rnn and their bidirectional
 forms (rnn.py), and tf.reverse_sequence, which the backward direction uses
 (reverse_sequence.py)."""
 from __future__ import annotations
 
-from .cells import (BasicLSTMCell, BasicRNNCell, GRUCell, LayerRNNCell, LSTMCell,
-                    LSTMStateTuple, MultiRNNCell, RNNCell)
+from .base import LayerRNNCell, LSTMStateTuple, RNNCell
+from .cells import BasicLSTMCell, BasicRNNCell, GRUCell, LSTMCell, MultiRNNCell
 from .reverse_sequence import reverse_sequence
-from .rnn import (bidirectional_dynamic_rnn, dynamic_rnn, static_bidirectional_rnn,
-                  static_rnn)
+from .rnn import (
+    bidirectional_dynamic_rnn,
+    dynamic_rnn,
+    static_bidirectional_rnn,
+    static_rnn,
+)
 from .wrappers import DeviceWrapper, DropoutWrapper, ResidualWrapper
 
-_CELLS = dict(RNNCell=RNNCell, BasicRNNCell=BasicRNNCell, BasicLSTMCell=BasicLSTMCell,
-              LSTMCell=LSTMCell, GRUCell=GRUCell, MultiRNNCell=MultiRNNCell,
-              DropoutWrapper=DropoutWrapper, ResidualWrapper=ResidualWrapper,
-              DeviceWrapper=DeviceWrapper, LSTMStateTuple=LSTMStateTuple)
+_CELLS = {c.__name__: c for c in (
+    RNNCell, BasicRNNCell, BasicLSTMCell, LSTMCell, GRUCell, MultiRNNCell, DropoutWrapper,
+    ResidualWrapper, DeviceWrapper, LSTMStateTuple)}
 
 
 def install(tf):
@@ -29,6 +32,7 @@ def install(tf):
         tf.reverse_sequence = reverse_sequence
 
 
-__all__ = sorted(_CELLS) + ["LayerRNNCell", "bidirectional_dynamic_rnn", "dynamic_rnn",
-                            "install", "reverse_sequence", "static_bidirectional_rnn",
-                            "static_rnn"]
+__all__ = ["BasicLSTMCell", "BasicRNNCell", "DeviceWrapper", "DropoutWrapper", "GRUCell",
+           "LSTMCell", "LSTMStateTuple", "LayerRNNCell", "MultiRNNCell", "RNNCell",
+           "ResidualWrapper", "bidirectional_dynamic_rnn", "dynamic_rnn", "install",
+           "reverse_sequence", "static_bidirectional_rnn", "static_rnn"]

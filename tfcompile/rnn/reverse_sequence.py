@@ -17,7 +17,7 @@ from ..ops.registry import RegisterGradient, lowering
 from ..tensor_shape import TensorShape
 
 
-def reverse_sequence(input, seq_lengths, seq_axis=None, batch_axis=None,  # noqa: A002
+def reverse_sequence(input, seq_lengths, seq_axis=None, batch_axis=None,
                      name=None, seq_dim=None, batch_dim=None):
     """tf.reverse_sequence (TF 1.15 names: seq_dim/batch_dim are the old
     spellings of seq_axis/batch_axis; batch_axis defaults to 0)."""

@@ -6,18 +6,23 @@ The compiler has no loop op, so dynamic_rnn unrolls over the time dimension
 while the graph is built (as tf.while_loop does here): the number of steps
 must be known then. With sequence_length, each step's output is zero and the
 state is carried unchanged for the batch entries whose sequence has ended
-(TF's _rnn_step, as selects)."""
+(TF's _rnn_step, as selects).
+
+Random ops in an unrolled step are ops of their own: without an op seed each
+gets a fresh one, as in TF; DropoutWrapper's seeded masks are salted with the
+step (base.unrolled_step) so they change from step to step as TF's do, while a
+cell's own explicitly seeded random op would repeat its values each step."""
 from __future__ import annotations
 
 from .. import dtypes as _dt
-from ..graph import Tensor, name_scope
+from ..graph import name_scope
 from ..ops import array_ops, math_ops
 from ..ops.constant_op import convert_to_tensor
 from ..ops.manip_ops import reverse
 from ..tensor_shape import TensorShape
 from ..variable_scope import variable_scope
 from . import nest
-from .cells import _concat, assert_like_rnncell
+from .base import _concat, assert_like_rnncell, unrolled_step
 from .reverse_sequence import reverse_sequence
 
 
@@ -63,6 +68,20 @@ def _check_batch(sequence_length, batch, what):
     if isinstance(batch, int) and n is not None and n != batch:
         raise ValueError(f"{what}: sequence_length has {n} entries but the batch size is "
                          f"{batch}: one length per batch entry is needed")
+
+
+def _checked_length(sequence_length, batch_size):
+    """sequence_length after an Assert of its shape [batch_size] (TF's CheckSeqLen;
+    with static shapes the plan's compilation decides it)."""
+    from ..graph import control_dependencies
+    from ..ops.check_ops import Assert
+    got = array_ops.shape(sequence_length)
+    want = array_ops.stack([batch_size])
+    check = Assert(math_ops.reduce_all(math_ops.equal(got, want)),
+                   [f"Expected shape for Tensor {sequence_length.name} is ", want,
+                    " but saw shape: ", got])
+    with control_dependencies([check]):
+        return math_ops.identity(sequence_length, name="CheckSeqLen")
 
 
 def _zero_output(cell, batch_size, static_batch, dtype):
@@ -250,6 +269,8 @@ def dynamic_rnn(cell, inputs, sequence_length=None, initial_state=None, dtype=No
             _check_batch(sequence_length, static_batch, "dynamic_rnn")
             sequence_length = math_ops.identity(sequence_length, name="sequence_length")
         state = _initial_state(cell, initial_state, batch_size, dtype, "dynamic_rnn")
+        if sequence_length is not None:
+            sequence_length = _checked_length(sequence_length, batch_size)
         inputs_tm = nest.pack_sequence_as(inputs, flat_input)
         outputs, state = _dynamic_rnn_loop(cell, inputs_tm, state, steps, batch_size,
                                            static_batch, sequence_length, dtype, varscope)
@@ -281,7 +302,11 @@ def _dynamic_rnn_loop(cell, inputs, state, steps, batch_size, static_batch,
             if t > 0:  # cells that call tf.get_variable in call() share it
                 varscope.reuse_variables()
             step_in = nest.pack_sequence_as(inputs, [p[t] for p in per_step])
-            output, new_state = cell(step_in, state)
+            token = unrolled_step.set(t)
+            try:
+                output, new_state = cell(step_in, state)
+            finally:
+                unrolled_step.reset(token)
             if sequence_length is not None:
                 output, new_state = _rnn_step(t, sequence_length, zero_output, state,
                                               output, new_state)
@@ -343,5 +368,3 @@ def bidirectional_dynamic_rnn(cell_fw, cell_bw, inputs, sequence_length=None,
     out_bw = nest.map_structure(rev, tmp)
     return (out_fw, out_bw), (state_fw, state_bw)
 
-
-_ = Tensor

@@ -6,12 +6,12 @@ from __future__ import annotations
 import hashlib
 
 from ..graph import Tensor, get_default_graph, name_scope
-from ..ops import array_ops, math_ops, random_ops
+from ..ops import math_ops, random_ops
 from ..ops.constant_op import convert_to_tensor
 from ..ops.op_util import constant_value
-from ..tensor_shape import TensorShape, as_shape
+from ..tensor_shape import as_shape
 from . import nest
-from .cells import LSTMStateTuple, RNNCell, _tensors, assert_like_rnncell
+from .base import LSTMStateTuple, RNNCell, _tensors, assert_like_rnncell, unrolled_step
 
 
 class _Wrapper(RNNCell):
@@ -133,10 +133,14 @@ class DropoutWrapper(_Wrapper):
                 cell.output_size)
 
     def _gen_seed(self, salt_prefix, index):
-        """TF's per-use seed: the first 31 bits of md5(str(seed) + salt)."""
+        """TF's per-use seed: the first 31 bits of md5(str(seed) + salt); past the
+        first step of an unrolled dynamic_rnn the step joins the salt (TF's one
+        loop op draws new values each step; see base.unrolled_step)."""
         if self._seed is None:
             return None
-        digest = hashlib.md5(f"{self._seed}{salt_prefix}_{index}".encode("utf-8"))
+        step = unrolled_step.get()
+        salt = f"{salt_prefix}_{index}" + (f"_step_{step}" if step else "")
+        digest = hashlib.md5(f"{self._seed}{salt}".encode())
         return int(digest.hexdigest()[:8], 16) & 0x7FFFFFFF
 
     def _variational_value(self, value, noise, keep_prob):
@@ -251,13 +255,11 @@ class DeviceWrapper(_Wrapper):
         self._device = device
 
     def zero_state(self, batch_size, dtype):
-        with name_scope(type(self).__name__ + "ZeroState", values=_tensors([batch_size])):
-            with get_default_graph().device(self._device):
-                return self._cell.zero_state(batch_size, dtype)
+        with name_scope(type(self).__name__ + "ZeroState", values=_tensors([batch_size])), \
+                get_default_graph().device(self._device):
+            return self._cell.zero_state(batch_size, dtype)
 
     def _call_wrapped_cell(self, inputs, state, cell_call_fn, **kwargs):
         with get_default_graph().device(self._device):
             return cell_call_fn(inputs, state, **kwargs)
 
-
-_ = (Tensor, TensorShape, array_ops)
