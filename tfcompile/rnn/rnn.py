@@ -4,7 +4,8 @@ bidirectional_dynamic_rnn (TF 1.15 semantics, variable scope "rnn" or
 
 The compiler has no loop op, so dynamic_rnn unrolls over the time dimension
 while the graph is built (as tf.while_loop does here): the number of steps
-must be known then. With sequence_length, each step's output is zero and the
+must be known then, and the compiled code (and its compile time) grows with
+it. With sequence_length, each step's output is zero and the
 state is carried unchanged for the batch entries whose sequence has ended
 (TF's _rnn_step, as selects).
 
@@ -15,8 +16,9 @@ cell's own explicitly seeded random op would repeat its values each step."""
 from __future__ import annotations
 
 from .. import dtypes as _dt
-from ..graph import name_scope
+from ..graph import control_dependencies, name_scope
 from ..ops import array_ops, math_ops
+from ..ops.check_ops import Assert
 from ..ops.constant_op import convert_to_tensor
 from ..ops.manip_ops import reverse
 from ..tensor_shape import TensorShape
@@ -73,8 +75,6 @@ def _check_batch(sequence_length, batch, what):
 def _checked_length(sequence_length, batch_size):
     """sequence_length after an Assert of its shape [batch_size] (TF's CheckSeqLen;
     with static shapes the plan's compilation decides it)."""
-    from ..graph import control_dependencies
-    from ..ops.check_ops import Assert
     got = array_ops.shape(sequence_length)
     want = array_ops.stack([batch_size])
     check = Assert(math_ops.reduce_all(math_ops.equal(got, want)),
