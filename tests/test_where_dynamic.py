@@ -194,3 +194,37 @@ def test_compiled_callable_names_the_data_dependent_op():
     with tf.Session() as sess:
         with pytest.raises(UnimplementedError, match="coords.*depends on the data"):
             tfcompile.compile(w, [x], session=sess)(np.ones(5, np.float32))
+
+
+def test_shapes_and_sizes_given_by_fed_values():
+    """Integer inputs that must be known to compile (a reshape's shape, tile's
+    multiples, fill's dims, slice's size, range's bounds) are probed when fed."""
+    x = tf.placeholder(tf.float32, [None])
+    n = tf.placeholder(tf.int32, [])
+    m = tf.placeholder(tf.int32, [1])
+    a = np.arange(6, dtype=np.float32)
+    with tf.Session() as sess:
+        r = tf.reshape(x, [n, -1])
+        assert sess.run(r, {x: a, n: 2}).shape == (2, 3)
+        assert sess.run(r, {x: a, n: 3}).shape == (3, 2)
+        np.testing.assert_array_equal(sess.run(tf.reduce_sum(r, 1), {x: a, n: 2}), [3, 12])
+        np.testing.assert_array_equal(sess.run(tf.tile(x, m), {x: a[:2], m: [3]}),
+                                      np.tile(a[:2], 3))
+        assert sess.run(tf.zeros([n, 2]), {n: 4}).shape == (4, 2)
+        np.testing.assert_array_equal(sess.run(tf.slice(x, [1], [n]), {x: a, n: 2}), [1, 2])
+        np.testing.assert_array_equal(sess.run(tf.range(1, n, 2), {n: 8}), [1, 3, 5, 7])
+        with pytest.raises(tf.errors.InvalidArgumentError, match="Input to reshape"):
+            sess.run(r, {x: a, n: 4})
+
+
+def test_export_drops_run_checks(tmp_path):
+    """An exported library has no error path for run checks: it computes the IR's
+    values (an index out of range reads 0) and its ABI holds only the fetches."""
+    x = tf.placeholder(tf.float32, [4], name="x")
+    i = tf.placeholder(tf.int32, [3], name="i")
+    y = tf.gather(x, i) * 2 + tf.cast(i // tf.constant([1, 2, 3]), tf.float32)
+    with tf.Session() as sess:
+        m = export(sess, {x: [4], i: [3]}, [y], "m", tmp_path / "m").load()
+        a = np.arange(4, dtype=np.float32)
+        np.testing.assert_array_equal(m(a, np.array([0, 3, 1], np.int32)), [0, 7, 2])
+        np.testing.assert_array_equal(m(a, np.array([0, 9, 1], np.int32)), [0, 4, 2])

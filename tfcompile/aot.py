@@ -408,6 +408,13 @@ def export(session, feeds, fetches, name, out_dir, target=None, *, optimize=True
         else:
             raise ValueError(f"export: variable {obj.name!r} has no value in the session; "
                              "run its initializer or restore a checkpoint first")
+    # Run checks (an index out of range, a division by zero: hidden results the
+    # Session raises on) have no place in the exported ABI: dropped, so the
+    # library computes what the IR defines there (a gather reads 0).
+    n_fetch = len(fetch_list)
+    if len(lowered.fn.results) > n_fetch:
+        lowered.fn.results = lowered.fn.results[:n_fetch]
+        lowered.fn.result_names = lowered.fn.result_names[:n_fetch]
     fn, kernels, t1 = lowered.fn, None, time.perf_counter()
     if optimize:
         try:

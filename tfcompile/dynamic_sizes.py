@@ -62,7 +62,7 @@ class DynamicPlan:
                 if e.key in self.probe_of:    # a size given was not used: a lowering bug
                     raise
                 self.chain.append(e.key)
-                self.probe_of[e.key] = (e.inputs, e.size_fn)
+                self.probe_of[e.key] = (e.inputs, e.size_fn, e.count, e.nonneg)
                 continue
             plan.dynamic = True
             self.plans[tup] = plan
@@ -73,16 +73,17 @@ class DynamicPlan:
     def _probe(self, key, sizes, feeds):
         uses = self.probe_uses.get(key)
         plan = None if uses is None else self.probes.get((key, *(sizes[k] for k in uses)))
+        inputs, size_fn, count, nonneg = self.probe_of[key]
         if plan is None:
-            inputs, size_fn = self.probe_of[key]
             plan = self.sess._compile(inputs, [], feeds, sizes=dict(sizes), probe=size_fn)
             uses = self.probe_uses[key] = plan.sizes_used
             if len(self.probes) >= MAX_SIZED_PLANS:
                 self.probes.clear()
             self.probes[(key, *(sizes[k] for k in uses))] = plan
         values = self.sess._execute(plan, feeds, dry=True)
-        n = int(values[id(PROBE)])
-        if n < 0:
+        v = values[id(PROBE)]
+        n = int(v) if count is None else tuple(int(x) for x in v.ravel())
+        if nonneg and n < 0:
             op = key[0]
             raise InvalidArgumentError(None, op, f"{op.name} ({op.type}): a size computed "
                                        f"from its inputs is negative ({n})")

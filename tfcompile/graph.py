@@ -319,6 +319,7 @@ _VALID_SCOPE_NAME = re.compile(r"^[A-Za-z0-9_.\-/>]*$")
 _REF_OUTPUT_OPS = frozenset((
     "VariableV2", "Variable", "Assign", "AssignAdd", "AssignSub", "ScatterUpdate",
     "ScatterAdd", "ScatterSub", "ScatterMul", "ScatterDiv", "ScatterNdUpdate",
+    "ScatterMin", "ScatterMax", "ScatterNdAdd", "ScatterNdSub",
     "ApplyGradientDescent", "ApplyMomentum", "ApplyAdagrad", "ApplyAdadelta",
     "ApplyRMSProp", "ApplyCenteredRMSProp", "ApplyAdam", "ApplyFtrl", "ApplyFtrlV2",
     "ApplyProximalGradientDescent", "ApplyProximalAdagrad", "ApplyAdagradDA",

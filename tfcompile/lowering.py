@@ -22,7 +22,7 @@ from .ops.registry import LOWERINGS
 from .tensor_shape import TensorShape
 
 from .ir import core as ir
-from .ir.core import TensorType
+from .ir.core import DTYPES, TensorType
 
 
 class DataDependentShape(UnimplementedError):
@@ -31,7 +31,7 @@ class DataDependentShape(UnimplementedError):
     `size_fn(ctx, [IR values of inputs])`, an i64 scalar, where `inputs` are
     graph tensors (a Session lowers and runs them first: the probe)."""
 
-    def __init__(self, op, key, inputs, size_fn, what):
+    def __init__(self, op, key, inputs, size_fn, what, count=None, nonneg=True):
         super().__init__(None, op, (
             f"{op.name}: {what} has a shape that depends on the data, and compiled code has "
             "static shapes: a Session runs its input first to learn the size, but "
@@ -40,6 +40,8 @@ class DataDependentShape(UnimplementedError):
         self.key = key
         self.inputs = list(inputs)
         self.size_fn = size_fn
+        self.count = count        # None: one size; n: a vector of n values
+        self.nonneg = nonneg
 
 
 class RunCheck:
@@ -131,6 +133,7 @@ class LoweringContext:
         self.sizes = {}           # (op, k) -> a data-dependent size, found by a probe
         self.sizes_used = []      # the keys of `sizes` this lowering used
         self.run_checks = []      # (RunCheck, IR bool scalar) results to add
+        self.op_inputs = []       # the IR values of the inputs of the op being lowered
         self._seed_source = seed_source
 
     # ---- errors
@@ -188,22 +191,27 @@ class LoweringContext:
         return s1, s2
 
     # ---- data-dependent sizes, run-time checks
-    def data_size(self, op, what, inputs, size_fn, values, k=0):
+    def data_size(self, op, what, inputs, size_fn, values, k=0, count=None, nonneg=True):
         """Size k of `op`'s data-dependent result in this compilation.
 
         inputs: the graph tensors the size depends on, `values` their IR values
         here; size_fn(ctx, IR values) -> i64 scalar computes it. Without a size
         given (the Session's probe found none yet) raises DataDependentShape;
         with one, the compiled code also computes it and the run fails if the
-        two differ (see dynamic_sizes)."""
+        two differ (see dynamic_sizes). With `count`, size_fn gives an i64
+        vector of that many values and the result is a tuple; `nonneg=False`
+        lets them be negative (values such as a fed shape with a -1)."""
         key = (op, k)
         n = self.sizes.get(key)
         if n is None:
-            raise DataDependentShape(op, key, inputs, size_fn, what)
+            raise DataDependentShape(op, key, inputs, size_fn, what, count, nonneg)
         if key not in self.sizes_used:
             self.sizes_used.append(key)
             got = size_fn(self, list(values))
-            ok = self.b.emit("eq", [got, self.scalar(n, "i64")])
+            want = self.b.constant(np.array(n, np.int64).reshape(got.shape))
+            ok = self.b.emit("eq", [got, want])
+            if got.type.rank:
+                ok = self.b.emit("reduce", [ok], kind="and", axes=list(range(got.type.rank)))
             self.add_run_check(op, ok, (
                 f"{op.name} ({op.type}): its size was {n} when its input was run first "
                 "and differs in the run itself: the input reads a variable that the "
@@ -225,12 +233,27 @@ class LoweringContext:
 
     # ---- values
     def const_value(self, v, what="value"):
-        """The compile-time value of an IR value (shapes, axes and the like)."""
+        """The compile-time value of an IR value (shapes, axes and the like).
+
+        Folded from constants where it can be; an integer input of the op
+        being lowered that depends on feeds or variables (a fed shape or
+        multiples) is probed: its values become data-dependent sizes, one
+        compiled plan per value (see data_size)."""
         arr = _fold(v)
-        if arr is None:
+        if arr is not None:
+            return arr
+        pos = next((i for i, x in enumerate(self.op_inputs) if x is v), None)
+        if (pos is None or self.op is None or v.dtype not in ("i32", "i64")
+                or v.type.size > 256):
             self.fail(f"{what} must be known when the graph is compiled (a constant, or "
                       "computed from constants and static shapes)", UnimplementedError)
-        return arr
+        n = v.type.size
+
+        def as_vector(ctx, vals, n=n):
+            return ctx.convert(ctx.b.emit("reshape", [vals[0]], shape=[n]), "i64")
+        got = self.data_size(self.op, what, [self.op.inputs[pos]], as_vector, [v],
+                             k=("value", pos), count=n, nonneg=False)
+        return np.array(got, dtype=DTYPES[v.dtype]).reshape(v.shape)
 
     def axis(self, a, rank):
         a = int(a)
@@ -370,6 +393,7 @@ def lower(graph, fetch_tensors, target_ops, feeds, var_shapes, seed_source, froz
             else:
                 ins.append(values[t])
         ctx.writes_now = []
+        ctx.op_inputs = ins
         outs = fn_lower(ctx, op, ins)
         if deps or ctx.writes_now:
             after_writes[op] = deps | frozenset(ctx.writes_now) if ctx.writes_now else deps

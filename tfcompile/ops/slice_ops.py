@@ -262,8 +262,16 @@ def _pack_index(values, name):
     return stack([v if isinstance(v, Tensor) else int(v) for v in values], name=name)
 
 
+def _packed_if_tensors(v, name):
+    """A list holding tensors becomes one packed tensor (TF converts it so)."""
+    if isinstance(v, (list, tuple)) and builtins.any(isinstance(e, Tensor) for e in v):
+        return convert_to_tensor(v, name=name)
+    return v
+
+
 def slice(input_, begin, size, name=None):  # noqa: A001
     x = convert_to_tensor(input_)
+    begin, size = _packed_if_tensors(begin, "begin"), _packed_if_tensors(size, "size")
     bv = constant_value(begin if isinstance(begin, Tensor) else np.asarray(begin))
     sv = constant_value(size if isinstance(size, Tensor) else np.asarray(size))
     with name_scope(name, "Slice", [x]) as scope:
