@@ -343,6 +343,46 @@ def test_learned_sampler_draws_follow_learned_counts():
     assert_fits(np.bincount(sc, minlength=r), counts / counts.sum())
 
 
+def test_learned_unique_samples_follow_learned_counts():
+    """After a teaching run, runs on an empty batch (no updates) draw unique
+    pairs by the learned counts (the race, whose weights come at run time)."""
+    tf.reset_default_graph()
+    r = 5
+    tc = tf.placeholder(tf.int64, [None, 1])
+    out = tf.nn.learned_unigram_candidate_sampler(tc, 1, 2, True, r, seed=8)
+    counts = np.array([1, 9, 3, 1, 6], np.float64)
+    teach = np.repeat(np.arange(r), (counts - 1).astype(int))[:, None]
+    none = np.zeros((0, 1), np.int64)
+    n = 2500
+    with tf.Session() as sess:
+        sess.run(list(out), {tc: teach})
+        runs = [sess.run(list(out), {tc: none}) for _ in range(n)]
+    p = counts / counts.sum()
+    pairs, mean, var = _pair_moments(p)
+    got = np.zeros((r, r))
+    tries = []
+    for sc, tec, sec in runs:
+        assert tec.shape == (0, 1)
+        got[sc[0], sc[1]] += 1
+        tries.append(tries_of(sec[0], p[sc[0]], 2))
+    assert_fits(got.ravel(), pairs.ravel())
+    assert abs(np.mean(tries) - mean) < 5 * math.sqrt(var / n), (np.mean(tries), mean)
+
+
+def test_empty_batches():
+    tf.reset_default_graph()
+    tc = np.zeros((0, 2), np.int64)
+    outs = [tf.nn.uniform_candidate_sampler(tc, 2, 3, True, 10),
+            tf.nn.log_uniform_candidate_sampler(tc, 2, 3, False, 10),
+            tf.nn.fixed_unigram_candidate_sampler(tc, 2, 3, True, 4, unigrams=[1, 2, 3, 4]),
+            tf.nn.learned_unigram_candidate_sampler(tc, 2, 3, True, 10),
+            tf.nn.all_candidate_sampler(tc, 2, 3, True)]
+    with tf.Session() as s:
+        for sc, tec, sec in s.run(outs):
+            assert sc.shape == (3,) and tec.shape == (0, 2) and sec.shape == (3,)
+            assert len(set(sc)) == 3
+
+
 # ---------------------------------------------------------------- runs and seeds
 
 def test_fresh_per_run_and_repeated_by_seeds():

@@ -101,9 +101,8 @@ def _compute_sampled_logits(weights, biases, labels, inputs, num_sampled, num_cl
             sampled_logits += _accidental_hit_mask(labels, sampled, sampled_logits.dtype)
         if subtract_log_q:
             # log of Q(l), the prior probability that l appears in the sample
-            true_logits -= math_ops.log(math_ops.cast(true_expected_count, true_logits.dtype))
-            sampled_logits -= math_ops.log(math_ops.cast(sampled_expected_count,
-                                                         sampled_logits.dtype))
+            true_logits -= math_ops.log(true_expected_count)
+            sampled_logits -= math_ops.log(sampled_expected_count)
         out_logits = stack_ops.concat([true_logits, sampled_logits], 1)
         out_labels = stack_ops.concat([array_ops.ones_like(true_logits) / num_true,
                                        array_ops.zeros_like(sampled_logits)], 1)
