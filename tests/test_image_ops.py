@@ -357,6 +357,7 @@ def _tf_programs():
         "grad_nearest": lambda m, x: m.gradients(m.reduce_sum(m.square(
             im(m).resize_nearest_neighbor(x, [3, 4]))), x)[0],
         "resize_images": lambda m, x: im(m).resize_images(x[0], [6, 6]),
+        "aspect": lambda m, x: im(m).resize_images(x, [10, 9], preserve_aspect_ratio=True),
         "crop": lambda m, x: im(m).crop_to_bounding_box(x, 1, 2, 3, 4),
         "pad": lambda m, x: im(m).pad_to_bounding_box(x, 1, 2, 8, 10),
         "crop_or_pad": lambda m, x: im(m).resize_image_with_crop_or_pad(x, 3, 10),

@@ -131,6 +131,7 @@ def test_resize_images_methods_ranks_and_shapes():
             "same": im.resize_images(x3, [5, 7]), "same4": im.resize_images(x4, [5, 7]),
             "aspect": im.resize_images(x3, [10, 10], preserve_aspect_ratio=True)}
     assert outs["b3"].shape.as_list() == [8, 4, 3]
+    assert outs["aspect"].shape.as_list() == [7, 10, 3]
     assert outs["n4"].shape.as_list() == [None, 3, 9, 3]
     assert outs["same"].op.type == "Squeeze" and outs["same4"].op.type == "ResizeBilinear"
     same = im.resize_images(a4, [5, 7])

@@ -330,6 +330,16 @@ def _resize_nearest_gradient(op, grad):
 
 # ---------------------------------------------------------------- resize_images
 
+def _aspect_size(size_h, size_w, h, w):
+    """The size preserve_aspect_ratio computes, where it is static (what TF's shape
+    inference evaluates), in float32 with round half to even as the graph does."""
+    if None in (size_h, size_w, h, w):
+        return None, None
+    f = np.float32
+    scale = min(f(size_h) / f(h), f(size_w) / f(w))
+    return int(np.rint(scale * f(h))), int(np.rint(scale * f(w)))
+
+
 _METHODS = {ResizeMethod.BILINEAR: "bilinear", "bilinear": "bilinear",
             ResizeMethod.NEAREST_NEIGHBOR: "nearest", "nearest": "nearest",
             ResizeMethod.BICUBIC: "bicubic", "bicubic": "bicubic",
@@ -379,8 +389,7 @@ def resize_images(images, size, method=ResizeMethod.BILINEAR, align_corners=Fals
             sh = cast(_round(scale * cast(cur_h, f32)), _dt.int32)
             sw = cast(_round(scale * cast(cur_w, f32)), _dt.int32)
             size = stack([sh, sw], name="size")
-            new_hw = shape_from_tensor(size)
-            new_h, new_w = new_hw.as_list() if new_hw.ndims == 2 else (None, None)
+            new_h, new_w = _aspect_size(new_h, new_w, height, width)
         if None not in (new_w, width, new_h, height) and width == new_w and height == new_h:
             return squeeze(images, axis=[0]) if not is_batch else images
         from .image_bicubic import resize_bicubic
