@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 import tfcompile as tf
-from tests.gradcheck import check_gradients
 from tfcompile.errors import InvalidArgumentError
+
+from gradcheck import check_gradients
 
 RNG = np.random.default_rng(11)
 
