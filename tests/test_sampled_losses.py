@@ -146,6 +146,14 @@ def test_losses_against_tensorflow():
             assert a.dtype == b.dtype and a.shape == b.shape
             np.testing.assert_allclose(a, b, rtol=2e-5, atol=1e-6)
 
+    def names(m):   # with the default sampler: the tensors' names and the sampler's
+        with m.Graph().as_default():
+            args = (m.ones([10, 4]), m.zeros([10]), m.zeros([3, 1], m.int64), m.ones([3, 4]), 5, 10)
+            nce, ssm = m.nn.nce_loss(*args), m.nn.sampled_softmax_loss(*args)
+            return nce.name, ssm.name, [op.name for op in m.get_default_graph().get_operations()
+                                        if op.type == "LogUniformCandidateSampler"]
+    assert names(tf) == names(v1)
+
 
 @pytest.mark.parametrize("loss, remove, num_true", [("nce", True, 2), ("softmax", True, 1),
                                                      ("softmax", False, 2)])

@@ -77,7 +77,7 @@ def draws_needed(q, max_draws, log_eps=_LOG_EPS):
     bound = float(np.min((g - log_eps) / t))
     if not np.isfinite(bound) or bound - 1 > max_draws:
         return None
-    return builtins.max(s, int(math.ceil(bound)) - 1)
+    return builtins.max(s, math.ceil(bound) - 1)
 
 
 def draws_cost(d, s, r):
@@ -89,7 +89,7 @@ def race_size(s, nonzero):
     """How many keys the race ranks: num_sampled and a margin (all the
     classes with nonzero weight when they are fewer)."""
     m = s + builtins.max(8, s // 16)
-    return nonzero if nonzero <= m else m
+    return builtins.min(nonzero, m)
 
 
 def race_cost(s, r, nonzero):

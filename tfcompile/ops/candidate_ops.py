@@ -5,34 +5,31 @@ and the sampled losses' exports (TF 1.15 names and semantics).
 A sampler op draws num_sampled classes from [0, range_max) and returns them
 with their expected counts and those of the true classes, by TF's formulas:
 p * num_sampled when no draw was rejected (unique=False always), else
-1 - (1 - p)^num_tries with num_tries the draws it took. Each distribution
-gives its inverse CDF for drawing (uniform: floor(u * range); log-uniform:
-floor(exp(u * log(range + 1))) - 1; unigram tables: a binary search in their
-cumulative weights), TF's probabilities for the counts, and what the
-unique=True algorithms of candidate_draws.py need. Draws come from the IR's
-counter-based generator, so runs give fresh candidates and op seeds repeat
-them. The learned unigram sampler keeps per-session counts (1 per class to
-start, as TF's kernel), read and updated by its own run in compiled code.
+1 - (1 - p)^num_tries with num_tries the draws it took. The distributions
+(inverse CDFs, TF's probabilities) are in candidate_dists.py, the unique=True
+algorithms in candidate_draws.py. Draws come from the IR's counter-based
+generator, so runs give fresh candidates and op seeds repeat them. The
+learned unigram sampler keeps per-session counts (1 per class to start, as
+TF's kernel), stored as a variable's value is (op CandidateSamplerState, in
+no collection), read and updated by its own run in compiled code.
 """
 from __future__ import annotations
 
 import collections
-import math
-import os
 
 import numpy as np
 
 from .. import dtypes as _dt
-from ..errors import NotFoundError, UnimplementedError
+from ..errors import UnimplementedError
 from ..graph import Tensor
 from ..lowering import count_true
 from . import candidate_draws as cd
+from .candidate_dists import DISTS, Learned
 from .constant_op import convert_to_tensor
 from .manip_ops import slice_axis
 from .op_util import make_op
 from .random_ops import get_seed
 from .registry import NotDifferentiable, lowering
-from .sort_ops import scan_ir
 
 _FIELDS = ["sampled_candidates", "true_expected_count", "sampled_expected_count"]
 _SAMPLERS = ("UniformCandidateSampler", "LogUniformCandidateSampler",
@@ -42,7 +39,6 @@ _SAMPLERS = ("UniformCandidateSampler", "LogUniformCandidateSampler",
 _TUPLES = {t: collections.namedtuple(t, _FIELDS) for t in _SAMPLERS}
 ComputeAccidentalHits = collections.namedtuple("ComputeAccidentalHits",
                                                ["indices", "ids", "weights"])
-_KINT32MAX = 2 ** 31 - 1
 _FLT_MAX = float(np.finfo(np.float32).max)
 _MAX_DRAWS = 1 << 16       # the draws method's largest D
 _WORK_LIMIT = 1 << 33      # beyond this a unique sample is refused, not attempted
@@ -179,218 +175,6 @@ for _t in _SAMPLERS + ("ComputeAccidentalHits", "CandidateSamplerState"):
     NotDifferentiable(_t)
 
 
-# ---------------------------------------------------------------- distributions
-
-class _Uniform:
-    def __init__(self, ctx, op, r):
-        self.r, self.nonzero, self.known = r, r, None
-
-    def draw(self, ctx, u):
-        b = ctx.b
-        v = ctx.convert(b.emit("floor", [b.emit("mul", [u, ctx.scalar(self.r, "f64", u.shape)])]),
-                        "i64")
-        return b.emit("min", [v, ctx.scalar(self.r - 1, "i64", u.shape)])
-
-    def prob32(self, ctx, v):
-        return ctx.scalar(np.float32(1.0 / self.r), "f32", v.shape)
-
-    def p64(self, ctx, v):
-        return ctx.scalar(1.0 / self.r, "f64", v.shape)
-
-    def log_w(self, ctx):
-        return ctx.scalar(0.0, "f64", (self.r,))
-
-    def top_mass(self, s):
-        return np.arange(s, dtype=np.float64) / self.r
-
-
-class _LogUniform(_Uniform):
-    def __init__(self, ctx, op, r):
-        super().__init__(ctx, op, r)
-        self.log_range = math.log1p(r)
-
-    def draw(self, ctx, u):
-        b = ctx.b
-        e = b.emit("exp", [b.emit("mul", [u, ctx.scalar(self.log_range, "f64", u.shape)])])
-        v = b.emit("sub", [ctx.convert(e, "i64"), ctx.scalar(1, "i64", u.shape)])
-        # floor(exp(.)) can round up to range_max itself: TF takes it modulo the range
-        return b.emit("rem", [v, ctx.scalar(self.r, "i64", u.shape)])
-
-    def p64(self, ctx, v):
-        b = ctx.b
-        x = ctx.convert(v, "f64")
-        ratio = b.emit("div", [b.emit("add", [x, ctx.scalar(2.0, "f64", v.shape)]),
-                               b.emit("add", [x, ctx.scalar(1.0, "f64", v.shape)])])
-        return b.emit("div", [b.emit("log", [ratio]),
-                              ctx.scalar(self.log_range, "f64", v.shape)])
-
-    def prob32(self, ctx, v):
-        return ctx.convert(self.p64(ctx, v), "f32")
-
-    def log_w(self, ctx):
-        b = ctx.b
-        i = b.emit("iota", [], shape=[self.r], dtype="f64", dim=0)
-        inv = b.emit("div", [ctx.scalar(1.0, "f64", (self.r,)),
-                             b.emit("add", [i, ctx.scalar(1.0, "f64", (self.r,))])])
-        return b.emit("log", [b.emit("log1p", [inv])])
-
-    def top_mass(self, s):
-        return np.log1p(np.arange(s, dtype=np.float64)) / self.log_range
-
-
-class _Table:
-    """Fixed weights (FixedUnigramCandidateSampler), known at compile time."""
-
-    def __init__(self, ctx, op, r):
-        w = _unigram_weights(ctx, op)
-        if len(w) != r:
-            ctx.fail(f"range is {r} must be equal to weights size  {len(w)}")
-        if not np.all(np.isfinite(w)) or np.any(w < 0):
-            ctx.fail(f"{op.name}: the unigram weights raised to the distortion must be "
-                     "finite and nonnegative")
-        total32 = np.add.accumulate(w, dtype=np.float32)[-1]   # float sums, as TF
-        with np.errstate(divide="ignore", invalid="ignore"):
-            self.probs32 = (w / total32).astype(np.float32)
-        w64 = w.astype(np.float64)
-        self.cdf = np.cumsum(w64)
-        self.total = float(self.cdf[-1])
-        if self.total <= 0:
-            ctx.fail(f"{op.name}: all the unigram weights are zero")
-        self.p = w64 / self.total
-        self.r = r
-        self.known = np.flatnonzero(w64 > 0)
-        self.nonzero = len(self.known)
-
-    def draw(self, ctx, u):
-        target = ctx.b.emit("mul", [u, ctx.scalar(self.total, "f64", u.shape)])
-        return cd.search_cdf(ctx, ctx.b.constant(self.cdf), target)
-
-    def prob32(self, ctx, v):
-        return ctx.b.emit("gather", [ctx.b.constant(self.probs32), v], axis=0)
-
-    def p64(self, ctx, v):
-        return ctx.b.emit("gather", [ctx.b.constant(self.p), v], axis=0)
-
-    def log_w(self, ctx):
-        with np.errstate(divide="ignore"):
-            return ctx.b.constant(np.log(self.p))
-
-    def top_mass(self, s):
-        heavy = np.sort(self.p)[::-1]
-        return np.concatenate([[0.0], np.cumsum(heavy)])[:s]
-
-
-def _unigram_weights(ctx, op):
-    """TF's FixedUnigramSampler table: reserved ids (weight 0), then the
-    unigrams (or the vocab file's last column) raised to the distortion, keeping
-    the ids of this shard only (as TF, the ids continue from the table's size
-    after the reserved ids)."""
-    a = op.attrs
-    shards, shard = a["num_shards"], a["shard"]
-    if shard >= shards:
-        ctx.fail(f"shard {shard} must be less than num_shards {shards}")
-    distortion = np.float32(a["distortion"])
-    weights = [np.float32(0.0) for wid in range(a["num_reserved_ids"]) if wid % shards == shard]
-    if a["vocab_file"]:
-        raw = _read_vocab(ctx, a["vocab_file"])
-    elif a["unigrams"]:
-        raw = a["unigrams"]
-    else:
-        ctx.fail("Must provide either vocab_file or unigrams.")
-    word_id = len(weights)
-    with np.errstate(all="ignore"):
-        for w in raw:
-            if word_id % shards == shard:
-                weights.append(np.power(np.float32(w), distortion, dtype=np.float32))
-            word_id += 1
-    return np.array(weights, np.float32)
-
-
-def _read_vocab(ctx, path):
-    """The weights of a CSV vocabulary: the last field of each line."""
-    if not os.path.isfile(path):
-        ctx.fail(f"{path}; No such file or directory", NotFoundError)
-    out = []
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            line = line.rstrip("\r\n")
-            if not line:
-                continue
-            try:
-                out.append(float(line.split(",")[-1]))
-            except ValueError:
-                ctx.fail(f"Wrong vocabulary format at line: {line}")
-    return out
-
-
-class _Learned:
-    """Counts learned from the true classes (LearnedUnigramCandidateSampler):
-    the session's stored counts, all ones before the op's first run."""
-
-    def __init__(self, ctx, op, r):
-        b = ctx.b
-        try:
-            self.state = op.graph.get_operation_by_name(op.name + "/counts")
-        except (KeyError, ValueError):
-            ctx.fail(f"{op.name} has no counts (a learned unigram sampler built without "
-                     "learned_unigram_candidate_sampler)")
-        if ctx.var_shapes.get(self.state) is None:
-            self.counts = ctx.scalar(1, "i64", (r,))
-        else:
-            self.counts = ctx.read_variable(self.state)
-        self.total = b.emit("reduce", [self.counts], kind="sum", axes=[0])
-        self.r, self.nonzero, self.known = r, r, None
-
-    def draw(self, ctx, u):
-        cdf = scan_ir(ctx, ctx.convert(self.counts, "f64"), 0, "sum")
-        target = ctx.b.emit("mul", [u, ctx.bcast(ctx.convert(self.total, "f64"), u.shape)])
-        return cd.search_cdf(ctx, cdf, target)
-
-    def _ratio(self, ctx, v, dt):
-        w = ctx.convert(ctx.b.emit("gather", [self.counts, v], axis=0), dt)
-        return ctx.b.emit("div", [w, ctx.bcast(ctx.convert(self.total, dt), v.shape)])
-
-    def prob32(self, ctx, v):
-        return self._ratio(ctx, v, "f32")
-
-    def p64(self, ctx, v):
-        return self._ratio(ctx, v, "f64")
-
-    def log_w(self, ctx):
-        return ctx.b.emit("log", [ctx.convert(self.counts, "f64")])
-
-    def top_mass(self, s):
-        return None   # known only at run time: the race needs no bound
-
-    def update(self, ctx, tc):
-        """Adds the true classes (at most up to a total of 2**31 - 1, as TF's
-        int32 counts) after the draw."""
-        b = ctx.b
-        flat = b.emit("reshape", [tc], shape=[tc.type.size])
-        n, r = flat.shape[0], self.r
-        room = b.emit("max", [b.emit("sub", [ctx.scalar(_KINT32MAX, "i64"), self.total]),
-                              ctx.scalar(0, "i64")])
-        take = b.emit("lt", [b.emit("iota", [], shape=[n], dtype="i64", dim=0),
-                             ctx.bcast(room, (n,))])
-        parts = []
-        rows = max(1, (1 << 22) // max(1, n))
-        for r0 in range(0, r, rows):
-            c = min(r, r0 + rows) - r0
-            shape = (c, n)
-            cls = b.emit("add", [b.emit("iota", [], shape=shape, dtype="i64", dim=0),
-                                 ctx.scalar(r0, "i64", shape)])
-            hit = b.emit("and", [b.emit("eq", [cls, b.emit("broadcast", [flat], shape=shape,
-                                                             dims=[1])]),
-                                 b.emit("broadcast", [take], shape=shape, dims=[1])])
-            parts.append(b.emit("reduce", [ctx.convert(hit, "i64")], kind="sum", axes=[1]))
-        seen = parts[0] if len(parts) == 1 else b.emit("concatenate", parts, axis=0)
-        ctx.write_variable(self.state, b.emit("add", [self.counts, seen]), validate=False)
-
-
-_DISTS = {"UniformCandidateSampler": _Uniform, "LogUniformCandidateSampler": _LogUniform,
-          "FixedUnigramCandidateSampler": _Table, "LearnedUnigramCandidateSampler": _Learned}
-
-
 # ---------------------------------------------------------------- lowering
 
 def _check_true_classes(ctx, op, tc, num_true, r):
@@ -430,7 +214,6 @@ def _choose(ctx, op, dist, s):
 
 def _unique(ctx, op, dist, s):
     """s distinct candidates, in TF's draw order, and the draws it took."""
-    b = ctx.b
     method, d = _choose(ctx, op, dist, s)
     if method == "draws":
         x = dist.draw(ctx, cd.uniforms(ctx, op, d))
@@ -450,7 +233,7 @@ def _unique(ctx, op, dist, s):
     return values, tries
 
 
-@lowering(*_DISTS)
+@lowering(*DISTS)
 def _lower_sampler(ctx, op, inputs):
     b = ctx.b
     (tc,) = inputs
@@ -459,7 +242,7 @@ def _lower_sampler(ctx, op, inputs):
     _check_true_classes(ctx, op, tc, num_true, r)
     if unique and s > r:
         ctx.fail("Sampler's range is too small.")
-    dist = _DISTS[op.type](ctx, op, r)
+    dist = DISTS[op.type](ctx, op, r)
     if unique and s > dist.nonzero:
         ctx.fail(f"{op.name}: {s} unique candidates asked, but only {dist.nonzero} classes "
                  "have a nonzero weight")
@@ -473,7 +256,7 @@ def _lower_sampler(ctx, op, inputs):
     p_true = b.emit("reshape", [dist.prob32(ctx, flat)], shape=[bsz, num_true])
     outs = [sampled, cd.expected_count(ctx, p_true, s, tries),
             cd.expected_count(ctx, dist.prob32(ctx, sampled), s, tries)]
-    if isinstance(dist, _Learned):
+    if isinstance(dist, Learned):
         dist.update(ctx, tc)
     return outs
 

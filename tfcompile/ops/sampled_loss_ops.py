@@ -52,8 +52,8 @@ def _compute_sampled_logits(weights, biases, labels, inputs, num_sampled, num_cl
                             name=None, seed=None):
     """(logits, labels), each [batch, num_true + num_sampled]: the true classes'
     logits first, then the sampled ones; labels 1/num_true on the true ones."""
-    from . import candidate_ops
     from ..nn_impl import embedding_lookup
+    from . import candidate_ops
     if not isinstance(weights, list):
         weights = list(weights) if isinstance(weights, tuple) else [weights]
     with name_scope(name, "compute_sampled_logits", weights + [biases, inputs, labels]):
