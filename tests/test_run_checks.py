@@ -48,3 +48,27 @@ def test_gather_nd_embedding_and_constant_indices():
         assert s.run(emb, {p: P, ids: [0, 2]}).shape == (2, 5)
         with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices\[0\] = 4"):
             s.run(tf.gather(p, [4]), {p: P})
+
+
+def test_checks_in_an_untaken_cond_branch_hold():
+    """Both branches of tf.cond are computed: a check inside one applies only
+    when its branch is taken (the usual guard: cond(i < n, gather, default))."""
+    x = tf.constant([1., 2., 3.])
+    i = tf.placeholder(tf.int32, [])
+    safe = tf.cond(i < 3, lambda: tf.gather(x, i), lambda: tf.constant(-1.))
+    d = tf.placeholder(tf.int32, [])
+    div = tf.cond(tf.equal(d, 0), lambda: tf.constant(0), lambda: 7 // d)
+    const_bad = tf.cond(i < 0, lambda: tf.gather(x, 5), lambda: tf.constant(0.))
+    nested = tf.cond(i >= 0, lambda: tf.cond(i < 3, lambda: tf.gather(x, i),
+                                             lambda: tf.constant(-2.)),
+                     lambda: tf.constant(-3.))
+    with tf.Session() as s:
+        assert s.run(safe, {i: 1}) == 2.0 and s.run(safe, {i: 7}) == -1.0
+        assert s.run(div, {d: 0}) == 0 and s.run(div, {d: 2}) == 3
+        assert s.run(const_bad, {i: 1}) == 0.0
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices = 5"):
+            s.run(const_bad, {i: -1})
+        assert [s.run(nested, {i: v}) for v in (0, 5, -4)] == [1.0, -2.0, -3.0]
+        unguarded = tf.gather(x, i)
+        with pytest.raises(tf.errors.InvalidArgumentError, match="is not in"):
+            s.run(unguarded, {i: 7})

@@ -104,6 +104,8 @@ OUTCOME_CASES = {
         tf.constant([[1., 2.], [3., 4.]]), i), [[0, 1], [2, 0]]),
     "gather_oob_negative": lambda tf, s: _run_error(tf, s, lambda i: tf.gather(
         tf.constant([1., 2., 3.]), i), [1, -1]),
+    "gather_oob_scalar": lambda tf, s: _run_error(tf, s, lambda i: tf.gather(
+        tf.constant([1., 2., 3.]), i), 5),
     "gather_oob_axis1": lambda tf, s: _run_error(tf, s, lambda i: tf.gather(
         tf.ones([2, 3]), i, axis=1), [[3]]),
     "gather_nd_oob": lambda tf, s: _run_error(tf, s, lambda i: tf.gather_nd(

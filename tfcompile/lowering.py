@@ -224,12 +224,35 @@ class LoweringContext:
         bool scalar IR value `ok` is False (checked after the call). With
         `details` (i64 scalar IR values computed by the run), `message` is a
         function of their values (a numpy vector), called only on failure.
-        `error`: the OpError class raised (TF's, for the op)."""
+        `error`: the OpError class raised (TF's, for the op). A check of an op
+        inside a tf.cond branch holds only when its branch is taken (both
+        branches are computed: see _guarded)."""
+        self.run_checks.append((RunCheck(op, message, error), ok, list(details)))
+
+    def fail_at_run(self, op, message, error=InvalidArgumentError):
+        """An error known when compiling, raised when the op runs: now, unless the
+        op is in a tf.cond branch (then only when that branch is taken)."""
+        if getattr(op, "_cond_guards", ()):
+            self.add_run_check(op, self.b.constant(np.array(False)), message, error=error)
+        else:
+            self.fail(message, error)
+
+    def _guarded(self, check, ok, details, values):
+        """The check's result: ok, or'ed with "its tf.cond branch wasn't taken" for
+        each enclosing cond whose predicate this lowering computed; then packed
+        with its details as an i64 vector."""
+        b = self.b
+        for pred, branch in getattr(check.op, "_cond_guards", ()):
+            pv = values.get(pred)
+            if pv is None:
+                continue
+            taken = pv if branch else b.emit("not", [pv])
+            ok = b.emit("or", [ok, b.emit("not", [taken])])
         if details:
             parts = [self.convert(ok, "i64")] + [self.convert(d, "i64") for d in details]
-            ok = self.b.emit("concatenate", [self.b.emit("reshape", [p], shape=[1])
-                                             for p in parts], axis=0)
-        self.run_checks.append((RunCheck(op, message, error), ok))
+            ok = b.emit("concatenate", [b.emit("reshape", [p], shape=[1]) for p in parts],
+                        axis=0)
+        return ok
 
     # ---- values
     def const_value(self, v, what="value"):
@@ -434,8 +457,10 @@ def lower(graph, fetch_tensors, target_ops, feeds, var_shapes, seed_source, froz
     if probe is not None:
         ctx.b.result(probe(ctx, probed), "size")
         results.append(("fetch", PROBE))
-    for n, (check, v) in enumerate(ctx.run_checks):
-        ctx.b.result(v, f"{check.op.name}/check_{n}")
+    known = dict(values)
+    known.update(feed_vals)
+    for n, (check, ok, details) in enumerate(ctx.run_checks):
+        ctx.b.result(ctx._guarded(check, ok, details, known), f"{check.op.name}/check_{n}")
         results.append(("fetch", check))
     for var_op in ctx.var_written:
         alias = ctx.var_params.get(var_op)

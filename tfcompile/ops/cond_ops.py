@@ -59,6 +59,13 @@ def _build_branch(fn, g, what):
     return out
 
 
+def _guard(ops, pred, branch):
+    """Marks the ops a branch created: their run-time checks (an index out of
+    range, an assert) hold only when the branch is taken (lowering._guarded)."""
+    for op in ops:
+        op._cond_guards = getattr(op, "_cond_guards", ()) + ((pred, branch),)
+
+
 def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, fn2=None):
     """tf.cond(pred, true_fn, false_fn): outputs named like TF's (`cond/Merge:0`)."""
     true_fn = fn1 if true_fn is None else true_fn
@@ -77,8 +84,12 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, f
         if pred.shape.ndims not in (None, 0):
             raise ValueError(f"Shape must be rank 0 but is rank {pred.shape.ndims} for "
                              f"the predicate of cond (shape {pred.shape})")
+        start = len(g._ops)
         t_out = _build_branch(true_fn, g, "true")
+        _guard(g._ops[start:], pred, True)
+        start = len(g._ops)
         f_out = _build_branch(false_fn, g, "false")
+        _guard(g._ops[start:], pred, False)
         t_flat, f_flat = _flatten(t_out), _flatten(f_out)
         if len(t_flat) != len(f_flat):
             raise ValueError("Outputs of true_fn and false_fn must have the same structure "

@@ -50,13 +50,15 @@ def check_in_range(ctx, op, idx, dims, what="indices", message=None):
     custom = message
 
     def message(pos, comps):
-        where = ",".join(map(str, np.unravel_index(int(pos), shape))) if shape else ""
+        # TF's SliceDebugString: "[1,0]", nothing for a scalar
+        where = ("[" + ",".join(map(str, np.unravel_index(int(pos), shape))) + "]"
+                 if shape else "")
         if custom is not None:
-            return custom(f"[{where}]", [int(c) for c in comps])
+            return custom(where, [int(c) for c in comps])
         if vector:
-            return (f"{what}[{where}] = [{', '.join(str(int(c)) for c in comps)}] does not "
+            return (f"{what}{where} = [{', '.join(str(int(c)) for c in comps)}] does not "
                     f"index into param shape [{','.join(map(str, dims))}]")
-        return f"{what}[{where}] = {int(comps[0])} is not in [0, {dims[0]})"
+        return f"{what}{where} = {int(comps[0])} is not in [0, {dims[0]})"
 
     cv = _fold(idx)
     if cv is not None:
@@ -64,7 +66,7 @@ def check_in_range(ctx, op, idx, dims, what="indices", message=None):
         bad = np.any((flat < 0) | (flat >= np.array(dims)), axis=1)
         if bad.any():
             pos = int(np.argmax(bad))
-            ctx.fail(message(pos, flat[pos]))
+            ctx.fail_at_run(op, message(pos, flat[pos]))
         return
     b = ctx.b
     flat = b.emit("reshape", [idx], shape=[n, k])

@@ -286,7 +286,7 @@ def _check_divisor(ctx, op, y):
     cv = _fold(y)
     if cv is not None:
         if np.any(np.asarray(cv) == 0):
-            ctx.fail(msg, err) if err else ctx.fail(msg)
+            ctx.fail_at_run(op, msg, err) if err else ctx.fail_at_run(op, msg)
         return
     b = ctx.b
     zero = b.emit("eq", [y, ctx.scalar(0, y.dtype, y.shape)])
