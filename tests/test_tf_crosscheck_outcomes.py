@@ -112,6 +112,12 @@ OUTCOME_CASES = {
         tf.ones([3, 5]), i), [[0, 1], [4, 3]]),
     "embedding_oob": lambda tf, s: _run_error(tf, s, lambda i: tf.nn.embedding_lookup(
         tf.ones([4, 2]), i), [[1], [9]]),
+    "sparse_xent_label_oob": lambda tf, s: _run_error(tf, s, lambda i: (
+        tf.nn.sparse_softmax_cross_entropy_with_logits(labels=i, logits=tf.ones([3, 4]))),
+        [0, 4, 1]),
+    "sparse_xent_label_negative": lambda tf, s: _run_error(tf, s, lambda i: (
+        tf.nn.sparse_softmax_cross_entropy_with_logits(labels=i, logits=tf.ones([2, 4]))),
+        [-1, 2]),
     "scatter_nd_oob": lambda tf, s: _run_error(tf, s, lambda i: tf.scatter_nd(
         i, tf.ones([2]), [4]), [[1], [5]]),
     "sparse_to_dense_oob": lambda tf, s: _run_error(tf, s, lambda i: tf.sparse_to_dense(

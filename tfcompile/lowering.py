@@ -222,8 +222,9 @@ class LoweringContext:
     def add_run_check(self, op, ok, message, details=(), error=InvalidArgumentError):
         """Makes the run fail with InvalidArgumentError(op, message) where the
         bool scalar IR value `ok` is False (checked after the call). With
-        `details` (i64 scalar IR values computed by the run), `message` is a
-        function of their values (a numpy vector), called only on failure.
+        `details` (integer IR values computed by the run, scalars or tensors,
+        laid end to end), `message` is a function of their values (a numpy
+        vector), called only on failure.
         `error`: the OpError class raised (TF's, for the op). A check of an op
         inside a tf.cond branch holds only when its branch is taken (both
         branches are computed: see _guarded)."""
@@ -248,10 +249,10 @@ class LoweringContext:
                 continue
             taken = pv if branch else b.emit("not", [pv])
             ok = b.emit("or", [ok, b.emit("not", [taken])])
-        if details:
+        if details:     # (vectors of details are laid end to end)
             parts = [self.convert(ok, "i64")] + [self.convert(d, "i64") for d in details]
-            ok = b.emit("concatenate", [b.emit("reshape", [p], shape=[1]) for p in parts],
-                        axis=0)
+            ok = b.emit("concatenate", [b.emit("reshape", [p], shape=[p.type.size])
+                                        for p in parts], axis=0)
         return ok
 
     # ---- values

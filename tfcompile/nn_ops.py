@@ -380,7 +380,32 @@ def _lower_sparse_xent(ctx, op, inputs):
     loss = _where(ctx, valid, loss, ctx.scalar(np.nan, dt, (n,)))
     backprop = _where(ctx, b.emit("broadcast", [valid], shape=(n, c), dims=[0]), backprop,
                       ctx.scalar(np.nan, dt, (n, c)))
+    _check_labels(ctx, op, labels, valid, c)
     return [loss, backprop]
+
+
+_MAX_LISTED_LABELS = 1000
+
+
+def _check_labels(ctx, op, labels, valid, c):
+    """TF's CPU error for a label outside [0, classes), naming the first one and
+    (for batches up to a thousand) listing the labels, as TF does."""
+    n = labels.shape[0]
+    if n == 0:
+        return
+    b = ctx.b
+    ok = b.emit("reduce", [valid], kind="and", axes=[0])
+    first = b.emit("argmin", [ctx.convert(valid, "i32")], axis=0, dtype="i64")
+    value = b.emit("reshape", [b.emit("gather", [labels, b.emit("reshape", [first],
+                                                                shape=[1])], axis=0)],
+                   shape=[])
+    listed = n <= _MAX_LISTED_LABELS
+
+    def message(d):
+        tail = f"  Label values: {' '.join(str(int(v)) for v in d[1:])}" if listed else ""
+        return (f"Received a label value of {int(d[0])} which is outside the valid range "
+                f"of [0, {c}).{tail}")
+    ctx.add_run_check(op, ok, message, details=[value] + ([labels] if listed else []))
 
 
 # ---------------------------------------------------------------- bias_add, l2_loss
