@@ -239,13 +239,19 @@ def test_sparse_xent_names_and_errors():
                 labels=tf.placeholder(tf.float32, [None]), logits=logits)
 
 
-def test_sparse_xent_label_out_of_range_gives_nan_row():
+def test_sparse_xent_label_out_of_range_fails_the_run():
+    """As TF on CPU: an InvalidArgumentError naming the first bad label."""
     with tf.Graph().as_default():
+        labels = tf.placeholder(tf.int32, [3])
         loss = tf.nn.sparse_softmax_cross_entropy_with_logits(
-            labels=tf.constant([0, 3, -1]), logits=tf.constant(np.zeros((3, 3), np.float32)))
-        got = run(loss)
-        assert got[0] == pytest.approx(np.log(3))
-        assert np.isnan(got[1]) and np.isnan(got[2])
+            labels=labels, logits=tf.constant(np.zeros((3, 3), np.float32)))
+        with tf.Session() as s:
+            np.testing.assert_allclose(s.run(loss, {labels: [0, 2, 1]}), [np.log(3)] * 3,
+                                       rtol=1e-6)
+            with pytest.raises(tf.errors.InvalidArgumentError,
+                               match=r"label value of 3 which is outside the valid range of "
+                                     r"\[0, 3\)\.  Label values: 0 3 -1"):
+                s.run(loss, {labels: [0, 3, -1]})
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
