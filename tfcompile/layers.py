@@ -31,12 +31,12 @@ def _unique_layer_name(base):
 
 
 def _snake_case(name):
-    out = []
-    for i, ch in enumerate(name):
-        if ch.isupper() and i and (not name[i - 1].isupper()):
-            out.append("_")
-        out.append(ch.lower())
-    return "".join(out)
+    """TF's layer-name rule: BasicLSTMCell -> basic_lstm_cell, Conv2D -> conv2d; a
+    private class (_Foo) gets "private" in front."""
+    import re
+    s = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    s = re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
+    return s if s[0] != "_" else "private" + s
 
 
 def _activation(activation):
