@@ -475,6 +475,7 @@ def _tf_deterministic(m, vocab):
     return out
 
 
+@pytest.mark.slow
 def test_deterministic_outputs_as_tensorflow(tmp_path):
     tf_real = pytest.importorskip("tensorflow")
     v1 = tf_real.compat.v1

@@ -135,6 +135,7 @@ def test_losses_against_numpy(seed, num_true, shards, strategy, dtype, remove):
     np.testing.assert_allclose(ssm, np_softmax(*args), rtol=tol, atol=tol)
 
 
+@pytest.mark.slow
 def test_losses_against_tensorflow():
     tf_real = pytest.importorskip("tensorflow")
     v1 = tf_real.compat.v1
