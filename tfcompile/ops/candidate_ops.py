@@ -155,7 +155,8 @@ def compute_accidental_hits(true_classes, sampled_candidates, num_true, seed=Non
     """The sampled candidates equal to a true class of an example: (indices
     int32: the examples, ids int64: the candidates' positions (the last of
     equal candidates), weights float32: -FLT_MAX), in row-major order of the
-    true classes. The count is known only when the graph runs."""
+    true classes. The count is known only when the graph runs: a Session
+    probes it first and compiles a plan per count, as for tf.where."""
     op_type = "ComputeAccidentalHits"
     tc = _int64_input(op_type, "true_classes", true_classes, 2)
     sc = _int64_input(op_type, "sampled_candidates", sampled_candidates, 1)
