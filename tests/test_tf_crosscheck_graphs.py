@@ -89,6 +89,7 @@ def prog_composites(tf):
         "tensordot2": tf.tensordot(a, tf.ones([3, 4, 2]), [[1, 2], [0, 1]]),
         "tensordot_outer": tf.tensordot(tf.ones([2]), tf.ones([3]), 0),
         "tensordot_partial": tf.tensordot(x, tf.ones([3, 2]), 1),
+        "tensordot_vector": tf.tensordot(x, tf.ones([3]), 1),
         "std": tf.math.reduce_std(x, 0), "variance": tf.math.reduce_variance(x),
         "variance_keep": tf.math.reduce_variance(x, 1, keepdims=True),
         "tan": tf.tan(x), "sinh": tf.sinh(x), "cosh": tf.cosh(x), "asinh": tf.asinh(x),

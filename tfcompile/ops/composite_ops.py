@@ -83,7 +83,9 @@ def tensordot(a, b, axes, name=None):
                 return product  # TF skips a reshape that changes nothing
             return array_ops.reshape(product, free, name=scope)
         sa, sb = array_ops.shape(a), array_ops.shape(b)
-        dims = array_ops.concat([array_ops.gather(sa, a_free), array_ops.gather(sb, b_free)], 0)
+        # (an empty list of free axes must still be int32 indices)
+        dims = array_ops.concat([array_ops.gather(sa, np.array(a_free, np.int32)),
+                                 array_ops.gather(sb, np.array(b_free, np.int32))], 0)
         out = array_ops.reshape(product, dims, name=scope)
         out.set_shape(free)
         return out
