@@ -50,3 +50,23 @@ def test_cond_errors():
         tf.cond(tf.constant(1), lambda: 1, lambda: 2)
     with pytest.raises(ValueError, match="same type"):
         tf.cond(tf.constant(True), lambda: tf.constant(1), lambda: tf.constant(1.0))
+
+
+def test_seeded_random_ops_in_unrolled_loops_draw_per_iteration():
+    """TF's loop op draws fresh values each iteration even for an op with an
+    explicit seed; the unrolled copies here get a stream each (and two separate
+    ops with the same seeds still agree, as in TF)."""
+    with tf.Graph().as_default():
+        _, acc = tf.while_loop(
+            lambda i, acc: i < 3,
+            lambda i, acc: (i + 1, tf.concat([acc, tf.random_uniform([1], seed=7)], 0)),
+            [tf.constant(0), tf.zeros([0])])
+        m = tf.map_fn(lambda x: x + tf.random_normal([], seed=3), tf.zeros([4]))
+        sc = tf.scan(lambda a, x: a + tf.random_uniform([], seed=5), tf.zeros([3]),
+                     initializer=tf.constant(0.0))
+        twins = tf.random_uniform([2], seed=9), tf.random_uniform([2], seed=9)
+        with tf.Session() as s:
+            a, mv, sv, (t1, t2) = s.run([acc, m, sc, twins])
+        assert len(set(a.tolist())) == 3 and len(set(mv.tolist())) == 4
+        assert len(set(np.diff(np.concatenate([[0.0], sv])).round(6).tolist())) == 3
+        np.testing.assert_array_equal(t1, t2)

@@ -188,6 +188,12 @@ class LoweringContext:
         s1, s2 = op.attrs["seed"], op.attrs["seed2"]
         if s1 == 0 and s2 == 0:
             return self._seed_source(op)
+        path = getattr(op, "_unroll_path", ())
+        if path:    # a copy made by unrolling a loop: a stream of its own per iteration
+            h = 0
+            for k in path:
+                h = (h * 1000003 + k + 1) & 0x7FFFFFFF
+            s2 = (s2 + h * 0x9E3779B1) & 0x7FFFFFFF
         return s1, s2
 
     # ---- data-dependent sizes, run-time checks

@@ -184,9 +184,11 @@ def map_fn(fn, elems, dtype=None, parallel_iterations=None, back_prop=True,
                 "supported: the compiler has no loops (its length is unrolled)")
         slices = [array_ops.unstack(x, num=n) for x in xs]
         results = []
+        from .cond_ops import unroll_step
         for i in builtins.range(n):
             arg = slices[0][i] if single else type(elems)(s[i] for s in slices)
-            results.append(fn(arg))
+            with unroll_step(i):
+                results.append(fn(arg))
         if isinstance(results[0], (list, tuple)):
             return type(results[0])(array_ops.stack([r[k] for r in results])
                                     for k in builtins.range(len(results[0])))

@@ -158,6 +158,27 @@ def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"
 _MAX_UNROLL = 10000
 
 
+class unroll_step:
+    """`with unroll_step(k):` the ops created inside are iteration k of a loop
+    unrolled while the graph is built. An explicitly seeded random op among them
+    then draws values of its own per iteration, as TF's loop op draws fresh
+    values on every iteration (lowering.LoweringContext.seeds); nested loops
+    give a path of indices."""
+
+    def __init__(self, k):
+        self.k = int(k)
+
+    def __enter__(self):
+        self.g = get_default_graph()
+        self.start = len(self.g._ops)
+        return self
+
+    def __exit__(self, *exc):
+        for op in self.g._ops[self.start:]:
+            op._unroll_path = getattr(op, "_unroll_path", ()) + (self.k,)
+        return False
+
+
 def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations=10,
                back_prop=True, swap_memory=False, name=None, maximum_iterations=None,
                return_same_structure=False):
@@ -194,7 +215,8 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                     "(for instance a counter compared with a constant bound).")
             if not bool(value):
                 break
-            out = body(state) if single else body(*state)
+            with unroll_step(steps):
+                out = body(state) if single else body(*state)
             if single and isinstance(out, (list, tuple)) and len(out) == 1:
                 out = out[0]
             new_flat = [convert_to_tensor(v) for v in _flatten(out)]

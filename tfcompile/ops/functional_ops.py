@@ -65,8 +65,10 @@ def _pack(structure, flat):
 def _step(fn, what, structure, a_flat, elems, slices, k):
     """a = fn(a, elems[k]): the new accumulator, checked against the old one
     (TF's while_loop needs the same structure, dtypes and shapes)."""
+    from .cond_ops import unroll_step
     x = _pack(elems if _is_nested(elems) else None, [s[k] for s in slices])
-    out = fn(_pack(structure, a_flat), x)
+    with unroll_step(k):
+        out = fn(_pack(structure, a_flat), x)
     if structure is None and isinstance(out, (list, tuple)) and len(out) == 1:
         out = out[0]
     new = [convert_to_tensor(t) for t in _flatten(out)]
