@@ -118,11 +118,7 @@ def _install_op_families():
                 "ops.image_ops", "ops.misc_ops", "data", "metrics", "summary",
                 "ops.candidate_ops", "keras",
                 "rnn"):
-        try:  # TEMPORARY while op families are being written: remove before release
-            importlib.import_module(f".{mod}", __name__).install(me)
-        except ImportError as e:
-            import warnings
-            warnings.warn(f"tfcompile: {mod} not installed: {e}")
+        importlib.import_module(f".{mod}", __name__).install(me)
 
 
 _install_op_families()
