@@ -389,23 +389,26 @@ _MAX_LISTED_LABELS = 1000
 
 def _check_labels(ctx, op, labels, valid, c):
     """TF's CPU error for a label outside [0, classes), naming the first one and
-    (for batches up to a thousand) listing the labels, as TF does."""
+    (for batches up to a thousand) listing the labels, as TF does. The run
+    returns the labels themselves then (the first bad one is found from them);
+    only bigger batches compute its position."""
     n = labels.shape[0]
     if n == 0:
         return
     b = ctx.b
     ok = b.emit("reduce", [valid], kind="and", axes=[0])
+    if n <= _MAX_LISTED_LABELS:
+        def message(d):
+            bad = next(int(v) for v in d if not 0 <= v < c)
+            return (f"Received a label value of {bad} which is outside the valid range of "
+                    f"[0, {c}).  Label values: {' '.join(str(int(v)) for v in d)}")
+        ctx.add_run_check(op, ok, message, details=[labels])
+        return
     first = b.emit("argmin", [ctx.convert(valid, "i32")], axis=0, dtype="i64")
-    value = b.emit("reshape", [b.emit("gather", [labels, b.emit("reshape", [first],
-                                                                shape=[1])], axis=0)],
-                   shape=[])
-    listed = n <= _MAX_LISTED_LABELS
-
-    def message(d):
-        tail = f"  Label values: {' '.join(str(int(v)) for v in d[1:])}" if listed else ""
-        return (f"Received a label value of {int(d[0])} which is outside the valid range "
-                f"of [0, {c}).{tail}")
-    ctx.add_run_check(op, ok, message, details=[value] + ([labels] if listed else []))
+    value = b.emit("gather", [labels, b.emit("reshape", [first], shape=[1])], axis=0)
+    ctx.add_run_check(op, ok, lambda d: (
+        f"Received a label value of {int(d[0])} which is outside the valid range of "
+        f"[0, {c})."), details=[value])
 
 
 # ---------------------------------------------------------------- bias_add, l2_loss
