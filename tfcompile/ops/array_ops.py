@@ -412,7 +412,7 @@ def gather(params, indices, validate_indices=None, name=None, axis=0, batch_dims
 
 @lowering("GatherV2")
 def _lower_gather(ctx, op, inputs):
-    from .index_ops import check_in_range
+    from .op_checks import check_in_range
     p, idx = inputs[0], inputs[1]
     a = ctx.axis(int(ctx.const_value(inputs[2], "gather axis")), p.type.rank)
     check_in_range(ctx, op, idx, p.shape[a])

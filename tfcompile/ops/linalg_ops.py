@@ -23,6 +23,7 @@ from .constant_op import convert_to_tensor
 from .einsum_ops import einsum
 from .manip_ops import slice_axis
 from .math_ops import matmul
+from .op_checks import check_finite
 from .op_util import make_tensor
 from .registry import lowering
 
@@ -152,20 +153,8 @@ def _lower_inverse(ctx, op, inputs):
         a = _adjoint_ir(ctx, a)
     bsz, n, _ = a.shape
     inv, _ = gauss_jordan(ctx, a, _eye_ir(ctx, bsz, n, a.dtype))
-    _check_finite(ctx, op, inv, "Input is not invertible.")
+    check_finite(ctx, op, inv, "Input is not invertible.")
     return [ctx.b.emit("reshape", [inv], shape=x.shape)]
-
-
-def _check_finite(ctx, op, v, message):
-    """TF's "not invertible" error: its LU stops at a zero pivot, where the
-    elimination here divides by zero, so a nonfinite result marks it (a NaN in
-    the input too, as in TF, whose pivot test fails on NaN)."""
-    b = ctx.b
-    if v.type.size == 0:
-        return
-    fin = b.emit("eq", [b.emit("sub", [v, v]), ctx.scalar(0, v.dtype, v.shape)])
-    ok = b.emit("reduce", [fin], kind="and", axes=list(range(v.type.rank)))
-    ctx.add_run_check(op, ok, message)
 
 
 def matrix_determinant(input, name=None):  # noqa: A002
@@ -233,7 +222,7 @@ def _lower_solve(ctx, op, inputs):
     if op.attrs["adjoint"]:
         a3 = _adjoint_ir(ctx, a3)
     x, _ = gauss_jordan(ctx, a3, b3)
-    _check_finite(ctx, op, x, "Input matrix is not invertible.")
+    check_finite(ctx, op, x, "Input matrix is not invertible.")
     return [ctx.b.emit("reshape", [x], shape=b.shape)]
 
 

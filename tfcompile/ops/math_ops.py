@@ -270,31 +270,9 @@ _INT_DIVISIONS = ("Div", "FloorDiv", "FloorMod", "TruncateDiv", "TruncateMod")
 def _lower_binary(ctx, op, inputs):
     x, y = ctx.broadcast_pair(*inputs)
     if op.type in _INT_DIVISIONS and y.dtype in ("i32", "i64"):
-        _check_divisor(ctx, op, y)
+        from .op_checks import check_divisor
+        check_divisor(ctx, op, y)
     return [_lower_binary_values(ctx, op.type, x, y)]
-
-
-def _check_divisor(ctx, op, y):
-    """TF fails an integer division by zero (the IR gives 0): at compile time for a
-    constant divisor, else as a run check."""
-    from ..errors import InternalError
-    from ..lowering import _fold
-    # TF's TruncateDiv/TruncateMod kernels report it as an internal error
-    err = InternalError if op.type.startswith("Truncate") else None
-    msg = ("Unexpected error in binary operator (only integer div and mod should have "
-           "errors)" if err else "Integer division by zero")
-    cv = _fold(y)
-    if cv is not None:
-        if np.any(np.asarray(cv) == 0):
-            ctx.fail_at_run(op, msg, err) if err else ctx.fail_at_run(op, msg)
-        return
-    b = ctx.b
-    zero = b.emit("eq", [y, ctx.scalar(0, y.dtype, y.shape)])
-    ok = b.emit("not", [b.emit("reduce", [zero], kind="or", axes=list(range(y.type.rank)))])
-    if err:
-        ctx.add_run_check(op, ok, msg, error=err)
-    else:
-        ctx.add_run_check(op, ok, msg)
 
 
 def _binary_fn(op_type, default_name=None):
