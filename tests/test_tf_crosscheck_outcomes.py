@@ -140,6 +140,17 @@ OUTCOME_CASES = {
     "int64_plus_big": lambda tf, s: tf.constant([1, 2], tf.int64) + 2**40,
     "div_int32": lambda tf, s: tf.constant(3) / 2, "div_int64": lambda tf, s: tf.constant(3, tf.int64) / 2,
     "div_int16": lambda tf, s: tf.constant(3, tf.int16) / 2,
+    # the narrow integer types: computed in int32, wrapped as TF's arithmetic wraps
+    "uint8_feed_cast": lambda tf, s: (lambda x: s.run(
+        [tf.cast(x, tf.float32) * 0.5, x + tf.constant(200, tf.uint8), x * 3, x - 20,
+         tf.reduce_sum(x, 1), tf.reduce_max(x), x // 7, tf.maximum(x, 50), x > 100],
+        {x: np.array([[0, 10, 255, 100], [1, 2, 3, 4]], np.uint8)}))(
+        tf.placeholder(tf.uint8, [None, 4])),
+    "int8_int16_arith": lambda tf, s: (lambda x: s.run(
+        [tf.cast(x, tf.int8) * tf.constant(2, tf.int8), tf.cast(x, tf.int16) * 400,
+         tf.cast(tf.cast(x, tf.uint16) + 65000, tf.int32), -tf.cast(x, tf.int8)],
+        {x: [100, -100, 7]}))(tf.placeholder(tf.int32, [3])),
+    "uint8_fetch_dtype": lambda tf, s: s.run(tf.constant([1, 2], tf.uint8) + 255),
     "div_uint8": lambda tf, s: tf.constant(3, tf.uint8) / 2,
     "floordiv_int": lambda tf, s: tf.constant(-7) // 2,
     "floordiv_float": lambda tf, s: tf.constant(-7.0) // 2,
@@ -636,8 +647,8 @@ def _name_scopes(tf):
 # Intentional differences, not compared here:
 #   feeding a float with a fractional part to an int or bool placeholder raises
 #   TypeError here (TF truncates silently), and a string feed raises TypeError
-#   (TF: ValueError); uint8/int16 values can't be computed
-#   (the compiler has no such types: TypeError naming the op when compiled);
+#   (TF: ValueError); uint8/int8/uint16/int16 variables can't be compiled
+#   (TypeError naming the variable: their values are computed in int32);
 #   tf.constant of a Python int that doesn't fit the requested dtype raises
 #   TypeError (TF 1.15 wraps it around, TF 2 with numpy 2 accepts it).
 

@@ -166,9 +166,29 @@ def from_ir(ir_dtype: str) -> DType:
     return _BY_IR[ir_dtype]
 
 
-def compilable(dtype: DType, what: str) -> str:
-    """The IR dtype of `dtype`, or a TypeError naming `what` needs it."""
+# Integer types narrower than the IR's: computed in i32 (every value fits) and
+# wrapped back into their range after each op (lowering.wrap_small_int), so
+# uint8 arithmetic overflows as TF's does. Fed arrays are widened on the way
+# in and fetched ones narrowed on the way out; variables and exported
+# libraries keep to the IR's types (their buffers are the caller's).
+SMALL_INTS = {"uint8": (0, 256), "int8": (-128, 256), "uint16": (0, 65536),
+              "int16": (-32768, 65536)}
+
+
+def compilable(dtype: DType, what: str, widen: bool = False) -> str:
+    """The IR dtype of `dtype` (with `widen`, i32 for the small integer types),
+    or a TypeError naming `what` needs it."""
     if dtype.ir is None:
+        if widen and dtype.base_dtype.name in SMALL_INTS:
+            return "i32"
         raise TypeError(f"{what}: dtype {dtype.name} is not supported by the compiler "
-                        "(supported: float32, float64, int32, int64, bool)")
+                        "(supported: float32, float64, int32, int64, bool"
+                        + (", and uint8, int8, uint16, int16 for feeds, constants and "
+                           "computed values" if not widen else "") + ")")
     return dtype.ir
+
+
+def ir_of(dtype: DType) -> str | None:
+    """The IR dtype a tensor of `dtype` is computed in (i32 for the small ints)."""
+    return dtype.ir if dtype.ir is not None else (
+        "i32" if dtype.base_dtype.name in SMALL_INTS else None)

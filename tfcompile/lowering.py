@@ -67,6 +67,18 @@ def count_true(ctx, v):
     return ctx.b.emit("reduce", [n], kind="sum", axes=list(range(v.type.rank)))
 
 
+def wrap_small_int(ctx, v, dtype_name):
+    """An i32 value of a small integer type brought back into its range, modulo
+    its size, as TF's narrow arithmetic wraps (a no-op on values in range)."""
+    lo, size = _dt.SMALL_INTS[dtype_name]
+    b = ctx.b
+    x = b.emit("sub", [v, ctx.scalar(lo, "i32", v.shape)]) if lo else v
+    r = b.emit("rem", [x, ctx.scalar(size, "i32", v.shape)])
+    r = b.emit("select", [b.emit("lt", [r, ctx.scalar(0, "i32", v.shape)]),
+                          b.emit("add", [r, ctx.scalar(size, "i32", v.shape)]), r])
+    return b.emit("add", [r, ctx.scalar(lo, "i32", v.shape)]) if lo else r
+
+
 def needed_ops(fetch_tensors, target_ops, fed):
     """Ops the fetches and targets transitively need, stopping at fed tensors."""
     seen = set()
@@ -165,6 +177,7 @@ class LoweringContext:
         return v
 
     def write_variable(self, var_op, value, validate=True):
+        _dt.compilable(var_op.outputs[0].dtype, var_op.name)   # (no narrow-int variables)
         cur = self.var_current.get(var_op)
         static = var_op.outputs[0].shape
         if validate and not static.is_compatible_with(TensorShape(value.shape)):
@@ -430,10 +443,12 @@ def lower(graph, fetch_tensors, target_ops, feeds, var_shapes, seed_source, froz
         if len(outs) != len(op.outputs):
             raise RuntimeError(f"lowering of {op.type} gave {len(outs)} values for "
                                f"{len(op.outputs)} outputs")
-        for t, v in zip(op.outputs, outs):
-            if v.dtype != t.dtype.ir:
+        for i, (t, v) in enumerate(zip(op.outputs, outs)):
+            if v.dtype != _dt.ir_of(t.dtype):
                 raise RuntimeError(f"lowering of {op.name} ({op.type}) gave {v.type}, but "
                                    f"the tensor {t.name} is {t.dtype.name}")
+            if t.dtype.base_dtype.name in _dt.SMALL_INTS:
+                v = outs[i] = wrap_small_int(ctx, v, t.dtype.base_dtype.name)
             if not t.shape.is_compatible_with(TensorShape(v.shape)):
                 ctx.fail(f"{op.type} produced shape {list(v.shape)}, which is incompatible "
                          f"with the static shape {t.shape} of {t.name}")

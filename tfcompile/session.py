@@ -91,6 +91,22 @@ class _FeedKeyError(TypeError, ValueError):
 _FeedKeyError.__name__ = _FeedKeyError.__qualname__ = "TypeError"
 
 
+def _widened(tensor, arr):
+    """A fed array of a small integer type as the int32 the compiled code reads
+    (see dtypes.SMALL_INTS); other arrays as they are."""
+    if tensor.dtype.ir is None and tensor.dtype.base_dtype.name in _dt.SMALL_INTS:
+        return arr.astype(np.int32)
+    return arr
+
+
+def _narrowed(tensor, arr):
+    """A fetched array of a small integer type back in its own dtype."""
+    if tensor.dtype.ir is None and type(arr) is np.ndarray and \
+            tensor.dtype.base_dtype.name in _dt.SMALL_INTS:
+        return arr.astype(tensor.dtype.base_dtype.as_numpy_dtype)
+    return arr
+
+
 def _scalar(arr):
     """TF returns a fetched scalar as a numpy scalar (np.float32(1.0)), not a 0-d array
     (and a host op's value, bytes, as it is)."""
@@ -277,6 +293,8 @@ class BaseSession:
             implicit = self._implicit_feeds([fetches], [], feeds)
             plan = self._plan([fetches], [], feeds)
             value = self._execute(plan, feeds)[id(fetches)]
+            if fetches.dtype.ir is None:
+                return _scalar(_narrowed(fetches, value))
             if not implicit:
                 self._add_fast(fetches, [fetches], plan, feed_dict, feeds)
             return _scalar(value)
@@ -294,10 +312,11 @@ class BaseSession:
             for op in host_ops:
                 ins = [values[id(t)] for t in op.inputs]
                 values[id(op.outputs[0])] = HOST_OPS[op.type](op, ins)
-        out = [_scalar(values.get(id(el))) if isinstance(el, Tensor) else None
+        out = [_scalar(_narrowed(el, values.get(id(el)))) if isinstance(el, Tensor) else None
                for el in mapper.elements]
         if host is None and not implicit and type(fetches) in (list, tuple) and all(
-                type(f) in (Tensor, Operation) for f in fetches):
+                type(f) in (Tensor, Operation) and (type(f) is Operation or f.dtype.ir)
+                for f in fetches):
             self._add_fast(fetches, mapper.elements, plan, feed_dict, feeds)
         return mapper.rebuild(out)
 
@@ -386,6 +405,8 @@ class BaseSession:
         for key, value in feed_dict.items():
             if type(key) is Tensor and key._op._graph is graph:
                 feeds[key] = _feed_array(key, value)
+                if key.dtype.ir is None:
+                    feeds[key] = _widened(key, feeds[key])
                 continue
             if isinstance(key, Variable):
                 key = key._variable
@@ -397,7 +418,7 @@ class BaseSession:
             except (KeyError, ValueError, TypeError) as e:
                 raise _FeedKeyError(f"Cannot interpret feed_dict key as Tensor: "
                                     f"{e.args[0] if e.args else e}") from None
-            feeds[t] = _feed_array(t, value)
+            feeds[t] = _widened(t, _feed_array(t, value))
         return feeds
 
     def _seed_for(self, op):
@@ -410,7 +431,7 @@ class BaseSession:
         from .compiler import PlanRunner, compile_lowered
         feed_types = {}
         for t, a in feeds.items():
-            feed_types[t] = TensorType(a.shape, _dt.compilable(t.dtype, t.name))
+            feed_types[t] = TensorType(a.shape, _dt.compilable(t.dtype, t.name, widen=True))
         var_shapes = {op: a.shape for op, a in self._storage.items()}
         lowered = lower(self._graph, fetch_tensors, targets, feed_types, var_shapes,
                         self._seed_for, sizes=sizes, probe=probe)

@@ -171,8 +171,12 @@ def is_tensor(x):
 
 @lowering("Const")
 def _lower_const(ctx, op, inputs):
-    _dt.compilable(op.outputs[0].dtype, f"Const {op.name!r}")  # int16 etc.: a clear error
-    return [ctx.b.constant(op.attrs["value"])]
+    ir_dt = _dt.compilable(op.outputs[0].dtype, f"Const {op.name!r}", widen=True)
+    value = np.asarray(op.attrs["value"])
+    if value.dtype.kind in "iu" and value.dtype.itemsize < 4:   # a small int: widened
+        value = value.astype(np.int32)
+    assert ir_dt  # (a TypeError above for the dtypes the compiler has no place for)
+    return [ctx.b.constant(value)]
 
 
 def _default_graph():

@@ -459,7 +459,7 @@ def to_int64(x, name="ToInt64"):
 
 @lowering("Cast")
 def _lower_cast(ctx, op, inputs):
-    return [ctx.convert(inputs[0], _dt.compilable(op.attrs["DstT"], op.name))]
+    return [ctx.convert(inputs[0], _dt.compilable(op.attrs["DstT"], op.name, widen=True))]
 
 
 # ---------------------------------------------------------------- matmul
