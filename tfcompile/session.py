@@ -361,7 +361,7 @@ class BaseSession:
             arrays = IMPLICIT_FEEDS[op.type](self, op)
             for t, a in zip(op.outputs, arrays):
                 if t not in feeds:
-                    feeds[t] = _feed_array(t, a)
+                    feeds[t] = _widened(t, _feed_array(t, a))
         return bool(ops)
 
     def _add_fast(self, fetches, elements, plan, feed_dict, feeds):
