@@ -122,6 +122,17 @@ OUTCOME_CASES = {
         i, tf.ones([2]), [4]), [[1], [5]]),
     "sparse_to_dense_oob": lambda tf, s: _run_error(tf, s, lambda i: tf.sparse_to_dense(
         i, [4], 1.0), [1, 5]),
+    "sparse_to_dense_unsorted": lambda tf, s: _run_error(tf, s, lambda i: tf.sparse_to_dense(
+        i, [4], tf.constant([1., 2., 3.])), [1, 3, 0]),
+    "sparse_to_dense_repeated": lambda tf, s: _run_error(tf, s, lambda i: tf.sparse_to_dense(
+        i, [3, 3], tf.constant([1., 2., 3.])), [[0, 1], [1, 2], [1, 2]]),
+    "sparse_to_dense_oob_2d": lambda tf, s: _run_error(tf, s, lambda i: tf.sparse_to_dense(
+        i, [3, 3], 1.0), [[0, 1], [1, 3]]),
+    "sparse_to_dense_sorted_2d": lambda tf, s: _run_error(tf, s, lambda i: tf.sparse_to_dense(
+        i, [3, 3], tf.constant([1., 2., 3.])), [[0, 1], [1, 0], [2, 2]]),
+    "sparse_to_dense_unvalidated_last_wins": lambda tf, s: _run_error(
+        tf, s, lambda i: tf.sparse_to_dense(i, [4], tf.constant([1., 2., 3., 4.]),
+                                            validate_indices=False), [2, 0, 2, 1]),
     "floordiv_by_zero": lambda tf, s: _run_error(tf, s, lambda i: i // tf.constant([0, 1]),
                                                  [3, 4]),
     "mod_by_zero": lambda tf, s: _run_error(tf, s, lambda i: i % tf.constant([1, 0]), [3, 4]),

@@ -238,13 +238,22 @@ def _lower_sparse_to_dense(ctx, op, inputs):
     if r:
         dims = ",".join(map(str, shape))
         check_in_range(ctx, op, idx, shape, message=lambda where, c: (
-            f"indices{where} = [{', '.join(map(str, c))}] is out of bounds: need 0 <= index "
+            f"indices{where} = [{','.join(map(str, c))}] is out of bounds: need 0 <= index "
             f"< [{dims}]"))
     lin = linear_index(ctx, idx, shape) if r else ctx.scalar(0, idx.dtype, (n,))
     vdt = vals.dtype
     num = vdt if vdt != "bool" else "f32"
     rows = ctx.b.emit("reshape", [ctx.convert(vals, num)], shape=[n, 1])
     ones = ctx.scalar(1, num, (n, 1))
+    if r and n > 1:
+        if op.attrs.get("validate_indices", True):
+            _check_sorted(ctx, op, idx, lin, n)
+        else:   # TF's kernel writes the values in order: a repeated index keeps the last
+            keep = _last_of_each(ctx, lin, n)
+            keep = ctx.b.emit("reshape", [keep], shape=[n, 1])
+            zero = ctx.scalar(0, num, (n, 1))
+            rows = ctx.b.emit("select", [keep, rows, zero])
+            ones = ctx.b.emit("select", [keep, ones, zero])
     summed = scatter_rows(ctx, lin, ctx.b.emit("concatenate", [rows, ones], axis=1), total)
     value = ctx.b.emit("reshape", [slice_axis(ctx, summed, 1, 0, 1)], shape=shape)
     count = ctx.b.emit("reshape", [slice_axis(ctx, summed, 1, 1, 2)], shape=shape)
@@ -252,6 +261,40 @@ def _lower_sparse_to_dense(ctx, op, inputs):
     value = ctx.convert(value, vdt) if vdt != "bool" else ctx.b.emit(
         "ne", [value, ctx.scalar(0, num, tuple(shape))])
     return [ctx.b.emit("select", [hit, value, ctx.bcast(dflt, tuple(shape))])]
+
+
+def _check_sorted(ctx, op, idx, lin, n):
+    """TF's validate_indices: the index vectors in strictly increasing row-major
+    order, the first offender named ("is out of order" / "is repeated")."""
+    b = ctx.b
+    prev = b.emit("slice", [lin], start=[0], limit=[n - 1], stride=[1])
+    nxt = b.emit("slice", [lin], start=[1], limit=[n], stride=[1])
+    bad = b.emit("le", [nxt, prev])
+    ok = b.emit("not", [b.emit("reduce", [bad], kind="or", axes=[0])])
+    first = b.emit("argmax", [ctx.convert(bad, "i32")], axis=0, dtype="i64")
+    at = b.emit("reshape", [first], shape=[1])
+    same = b.emit("eq", [b.emit("gather", [nxt, at], axis=0), b.emit("gather", [prev, at],
+                                                                       axis=0)])
+    row = b.emit("gather", [idx, b.emit("add", [at, ctx.scalar(1, "i64", (1,))])], axis=0)
+
+    def message(d):
+        pos, repeated, comps = int(d[0]) + 1, bool(d[1]), ",".join(str(int(c)) for c in d[2:])
+        if repeated:
+            return f"indices[{pos}] = [{comps}] is repeated"
+        return (f"indices[{pos}] = [{comps}] is out of order. Many sparse ops require sorted "
+                "indices.\n    Use `tf.sparse.reorder` to create a correctly ordered copy.\n\n")
+    ctx.add_run_check(op, ok, message, details=[first, same, row])
+
+
+def _last_of_each(ctx, lin, n):
+    """bool [n]: whether no later entry has the same linear index."""
+    b = ctx.b
+    col = b.emit("broadcast", [lin], shape=[n, n], dims=[0])
+    row = b.emit("broadcast", [lin], shape=[n, n], dims=[1])
+    later = b.emit("gt", [b.emit("iota", [], shape=[n, n], dtype="i32", dim=1),
+                          b.emit("iota", [], shape=[n, n], dtype="i32", dim=0)])
+    dup = b.emit("and", [b.emit("eq", [col, row]), later])
+    return b.emit("not", [b.emit("reduce", [dup], kind="or", axes=[1])])
 
 
 # ---------------------------------------------------------------- where / boolean_mask
