@@ -340,3 +340,151 @@ def test_random_crop_errors():
             s.run(c, {x: np.zeros((3, 4), np.float32)})
     with pytest.raises(tf.errors.InvalidArgumentError, match="Need value.shape >= size"):
         _run(tf.random_crop(tf.zeros([3, 4]), [5, 2]))
+
+
+# ---------------------------------------------------------------- hessians
+
+def _numeric_hessian(grad, x, xv, eps=1e-5):
+    """Central differences of the gradient: H[i, j] = d g_j / d x_i."""
+    n = xv.size
+    h = np.zeros((n, n))
+    with tf.Session() as s:
+        for i in range(n):
+            v = xv.copy().reshape(-1)
+            v[i] += eps
+            gp = s.run(grad, {x: v.reshape(xv.shape)}).reshape(-1)
+            v[i] -= 2 * eps
+            gm = s.run(grad, {x: v.reshape(xv.shape)}).reshape(-1)
+            h[i] = (gp - gm) / (2 * eps)
+    return h.reshape(xv.shape + xv.shape)
+
+
+@pytest.mark.parametrize("case", ["quadratic", "cube", "product", "matrix"])
+def test_hessians_against_finite_differences(case):
+    a = RNG.standard_normal((3, 3))
+    if case == "matrix":
+        xv = RNG.standard_normal((2, 3))
+    else:
+        xv = RNG.standard_normal(3)
+    x = tf.placeholder(tf.float64, xv.shape)
+    if case == "quadratic":
+        y = tf.reduce_sum(x * tf.linalg.matvec(tf.constant(a), x)) if hasattr(
+            tf, "linalg") and hasattr(tf.linalg, "matvec") else tf.reduce_sum(
+            x * tf.reshape(tf.matmul(tf.constant(a), tf.reshape(x, [3, 1])), [3]))
+        exact = a + a.T
+    elif case == "cube":
+        y = tf.reduce_sum(x ** 3)
+        exact = np.diag(6 * xv)
+    elif case == "product":
+        y = x[0] * x[1] * x[2]
+        exact = np.array([[0, xv[2], xv[1]], [xv[2], 0, xv[0]], [xv[1], xv[0], 0]])
+    else:
+        y = tf.reduce_sum(tf.sin(x) * tf.reduce_sum(x * x))
+        exact = None
+    h = tf.hessians(y, x)
+    assert len(h) == 1 and h[0].shape.as_list() == list(xv.shape) * 2
+    assert h[0].dtype == tf.float64
+    got = _run(h[0], {x: xv})
+    np.testing.assert_allclose(got, _numeric_hessian(tf.gradients(y, x)[0], x, xv),
+                               rtol=1e-5, atol=1e-6)
+    if exact is not None:
+        np.testing.assert_allclose(got, exact, rtol=1e-10, atol=1e-10)
+
+
+def test_hessians_several_xs_variable_and_errors():
+    x = tf.placeholder(tf.float64, [2])
+    v = tf.Variable(np.array([0.5, -1.0, 2.0]), name="v")
+    y = tf.reduce_sum(x ** 2) * tf.reduce_sum(v ** 3)
+    hx, hv = tf.hessians(y, [x, v])
+    assert hx.shape.as_list() == [2, 2] and hv.shape.as_list() == [3, 3]
+    assert hx.name.startswith("hessians")
+    xv = np.array([1.5, -0.5])
+    got_x, got_v = _run([hx, hv], {x: xv}, init=True)
+    vv = np.array([0.5, -1.0, 2.0])
+    np.testing.assert_allclose(got_x, 2 * np.eye(2) * np.sum(vv ** 3))
+    np.testing.assert_allclose(got_v, np.diag(6 * vv) * np.sum(xv ** 2))
+    # a linear function: zeros
+    lin = tf.hessians(tf.reduce_sum(3.0 * x), x)[0]
+    np.testing.assert_array_equal(_run(lin, {x: xv}), np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="fully defined"):
+        tf.hessians(tf.reduce_sum(tf.placeholder(tf.float32, [None]) ** 2),
+                    tf.placeholder(tf.float32, [None]))
+    with pytest.raises(ValueError, match="do not depend"):
+        tf.hessians(tf.reduce_sum(x), tf.placeholder(tf.float64, [2]))
+
+
+# ---------------------------------------------------------------- custom_gradient
+
+@tf.custom_gradient
+def log1pexp(x):
+    e = tf.exp(x)
+
+    def grad(dy):
+        return dy * (1 - 1 / (1 + e))
+    return tf.log(1 + e), grad
+
+
+@tf.custom_gradient
+def clip_gradient(x):
+    def grad(dy):
+        return tf.clip_by_value(dy, -0.5, 0.5)
+    return tf.identity(x), grad
+
+
+def test_custom_gradient_log1pexp():
+    x = tf.placeholder(tf.float64, [4])
+    y = log1pexp(x)
+    assert y.shape.as_list() == [4] and y.op.type == "CustomGradientIdentityN"
+    g = tf.gradients(tf.reduce_sum(y), x)[0]
+    xv = np.array([-3.0, 0.0, 2.0, 5.0])
+    got_y, got_g = _run([y, g], {x: xv})
+    np.testing.assert_allclose(got_y, np.log1p(np.exp(xv)), rtol=1e-12)
+    np.testing.assert_allclose(got_g, 1 / (1 + np.exp(-xv)), rtol=1e-12)
+    # the custom gradient stays finite where the naive one overflows to nan
+    big = _run(g, {x: np.array([800.0, 1.0, -800.0, 0.0])})
+    np.testing.assert_allclose(big, [1.0, 1 / (1 + np.exp(-1.0)), 0.0, 0.5], atol=1e-12)
+    with tf.Session() as s:
+        np.testing.assert_allclose(s.run(g, {x: xv}), _numeric_grad(
+            s, tf.reduce_sum(y), x, xv.copy()), rtol=1e-6)
+
+
+def test_custom_gradient_clips_and_chains():
+    x = tf.placeholder(tf.float32, [3])
+    y = clip_gradient(x) * tf.constant([3.0, 0.25, -2.0])
+    z = tf.reduce_sum(clip_gradient(y * 2.0))
+    g = tf.gradients(z, x)[0]
+    xv = np.array([1.0, 2.0, 3.0], np.float32)
+    got_z, got_g = _run([z, g], {x: xv})
+    assert got_z == pytest.approx(np.sum(xv * [3.0, 0.25, -2.0] * 2))
+    # outer clip: clip(1) = 0.5, times 2 -> 1 reaches y; the inner clip sees w * 1
+    want = np.clip(np.array([3.0, 0.25, -2.0]), -0.5, 0.5)
+    np.testing.assert_allclose(got_g, want, rtol=1e-6)
+
+
+def test_custom_gradient_several_inputs_and_outputs():
+    @tf.custom_gradient
+    def f(a, b):
+        def grad(dp, ds):
+            return dp * b + ds * 10.0, dp * a - ds
+        return (a * b, a - b), grad
+
+    a = tf.placeholder(tf.float64, [2])
+    b = tf.placeholder(tf.float64, [2])
+    p, d = f(a, b)
+    ga, gb = tf.gradients(tf.reduce_sum(p) + 2 * tf.reduce_sum(d), [a, b])
+    av, bv = np.array([1.0, 2.0]), np.array([3.0, -4.0])
+    got = _run([p, d, ga, gb], {a: av, b: bv})
+    np.testing.assert_allclose(got[0], av * bv)
+    np.testing.assert_allclose(got[1], av - bv)
+    np.testing.assert_allclose(got[2], bv + 20.0)
+    np.testing.assert_allclose(got[3], av - 2.0)
+    # only one result used: the other's gradient reaches grad_fn as zeros
+    ga1 = tf.gradients(tf.reduce_sum(d), a)[0]
+    np.testing.assert_allclose(_run(ga1, {a: av, b: bv}), [10.0, 10.0])
+
+    @tf.custom_gradient
+    def wrong(x):
+        return x * 2.0, lambda dy: (dy, dy)
+    c = tf.placeholder(tf.float32, [])
+    with pytest.raises(ValueError, match="expected to return 1 gradients"):
+        tf.gradients(wrong(c), c)
