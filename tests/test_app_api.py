@@ -5,7 +5,6 @@ make_template, report_uninitialized_variables, assert_variables_initialized.
 The oracle is TF 1.15's documented behaviour, written out case by case; where
 TensorFlow (and so absl) is installed the flag parsing, gfile and template
 cases are also run against it (skipped without it)."""
-import os
 import threading
 import time
 
@@ -62,8 +61,9 @@ def test_flag_parsing(argv):
 def test_flag_parsing_values():
     rest, v = _parse(app_flags, PARSE_CASES[1])
     assert rest == ["prog"] and (v["name"], v["steps"], v["lr"]) == ("bob", 7, 1e-3)
-    assert _parse(app_flags, ["prog"])[1] == dict(name="anon", steps=10, lr=0.5, debug=False,
-                                                  fast=True, mode="train", layers=["a", "b"])
+    assert _parse(app_flags, ["prog"])[1] == {
+        "name": "anon", "steps": 10, "lr": 0.5, "debug": False, "fast": True, "mode": "train",
+        "layers": ["a", "b"]}
     assert _parse(app_flags, PARSE_CASES[2])[1]["debug"] is True
     assert _parse(app_flags, PARSE_CASES[2])[1]["fast"] is False
     assert _parse(app_flags, PARSE_CASES[3])[1]["debug"] is False
@@ -462,31 +462,31 @@ def test_make_template_cross_check():
 
 
 def test_report_and_assert_initialized():
-    with tf.Graph().as_default():
-        with tf.Session() as s:
-            assert tf.assert_variables_initialized() is None
-            empty = tf.report_uninitialized_variables()
-            assert empty.shape.as_list() == [0] and empty.dtype == tf.string
-            assert s.run(empty).shape == (0,)
-            v = tf.Variable(1.0, name="v")
-            with tf.variable_scope("sc"):
-                w = tf.get_variable("w", [2, 3])
-            loc = tf.get_local_variable("loc", [], initializer=tf.zeros_initializer())
-            r = tf.report_uninitialized_variables()
-            r_v = tf.report_uninitialized_variables([v])
-            a = tf.assert_variables_initialized()
-            a_v = tf.assert_variables_initialized([v])
-            assert r.name == "report_uninitialized_variables_1/boolean_mask/GatherV2:0"
-            assert r.dtype == tf.string and r.shape.as_list() == [None]
-            assert a.name == "stack:0" and a.shape.as_list() == [3] and a.dtype == tf.int32
-            assert list(s.run(r)) == [b"v", b"sc/w", b"loc"]
-            with pytest.raises(tf.errors.FailedPreconditionError, match="uninitialized value v"):
-                s.run(a)
-            s.run(v.initializer)
-            out = s.run([r, r_v, a_v])
-            assert list(out[0]) == [b"sc/w", b"loc"] and out[1].shape == (0,) and out[2] == 0
-            with pytest.raises(tf.errors.FailedPreconditionError, match="sc/w"):
-                s.run(a)
-            s.run([tf.global_variables_initializer(), loc.initializer])
-            assert s.run(r).shape == (0,)
-            np.testing.assert_array_equal(s.run(a), [0, 2, 0])
+    with tf.Graph().as_default(), tf.Session() as s:
+        assert tf.assert_variables_initialized() is None
+        empty = tf.report_uninitialized_variables()
+        assert empty.shape.as_list() == [0] and empty.dtype == tf.string
+        assert s.run(empty).shape == (0,)
+        v = tf.Variable(1.0, name="v")
+        with tf.variable_scope("sc"):
+            w = tf.get_variable("w", [2, 3])
+        assert w.name == "sc/w:0"
+        loc = tf.get_local_variable("loc", [], initializer=tf.zeros_initializer())
+        r = tf.report_uninitialized_variables()
+        r_v = tf.report_uninitialized_variables([v])
+        a = tf.assert_variables_initialized()
+        a_v = tf.assert_variables_initialized([v])
+        assert r.name == "report_uninitialized_variables_1/boolean_mask/GatherV2:0"
+        assert r.dtype == tf.string and r.shape.as_list() == [None]
+        assert a.name == "stack:0" and a.shape.as_list() == [3] and a.dtype == tf.int32
+        assert list(s.run(r)) == [b"v", b"sc/w", b"loc"]
+        with pytest.raises(tf.errors.FailedPreconditionError, match="uninitialized value v"):
+            s.run(a)
+        s.run(v.initializer)
+        out = s.run([r, r_v, a_v])
+        assert list(out[0]) == [b"sc/w", b"loc"] and out[1].shape == (0,) and out[2] == 0
+        with pytest.raises(tf.errors.FailedPreconditionError, match="sc/w"):
+            s.run(a)
+        s.run([tf.global_variables_initializer(), loc.initializer])
+        assert s.run(r).shape == (0,)
+        np.testing.assert_array_equal(s.run(a), [0, 2, 0])

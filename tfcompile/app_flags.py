@@ -248,7 +248,7 @@ def _define(name, default, help, parser, kind, flag_values, boolean=False):
     return flag
 
 
-def DEFINE_string(name, default, help, flag_values=FLAGS, **_):  # noqa: A002, N802
+def DEFINE_string(name, default, help, flag_values=FLAGS, **_):
     return _define(name, default, help, str, "string", flag_values)
 
 
@@ -265,7 +265,7 @@ def _bounded(conv, lower, upper):
 
 def _to_int(text):
     if isinstance(text, bool):
-        raise ValueError(f"expected an integer, got {text!r}")
+        raise TypeError(f"expected an integer, got {text!r}")
     if isinstance(text, int):
         return text
     s = str(text).strip()
@@ -273,26 +273,26 @@ def _to_int(text):
     return int(s, base)
 
 
-def DEFINE_integer(name, default, help, lower_bound=None, upper_bound=None,  # noqa: A002, N802
+def DEFINE_integer(name, default, help, lower_bound=None, upper_bound=None,
                    flag_values=FLAGS, **_):
     return _define(name, default, help, _bounded(_to_int, lower_bound, upper_bound),
                    "int", flag_values)
 
 
-def DEFINE_float(name, default, help, lower_bound=None, upper_bound=None,  # noqa: A002, N802
+def DEFINE_float(name, default, help, lower_bound=None, upper_bound=None,
                  flag_values=FLAGS, **_):
     return _define(name, default, help, _bounded(float, lower_bound, upper_bound),
                    "float", flag_values)
 
 
-def DEFINE_boolean(name, default, help, flag_values=FLAGS, **_):  # noqa: A002, N802
+def DEFINE_boolean(name, default, help, flag_values=FLAGS, **_):
     return _define(name, default, help, _parse_bool, "bool", flag_values, boolean=True)
 
 
 DEFINE_bool = DEFINE_boolean
 
 
-def DEFINE_enum(name, default, enum_values, help, flag_values=FLAGS, **_):  # noqa: A002, N802
+def DEFINE_enum(name, default, enum_values, help, flag_values=FLAGS, **_):
     values = list(enum_values)
     if not values:
         raise ValueError(f"enum_values cannot be empty, found \"{enum_values}\"")
@@ -304,7 +304,7 @@ def DEFINE_enum(name, default, enum_values, help, flag_values=FLAGS, **_):  # no
     return _define(name, default, help, parse, "enum", flag_values)
 
 
-def DEFINE_list(name, default, help, flag_values=FLAGS, **_):  # noqa: A002, N802
+def DEFINE_list(name, default, help, flag_values=FLAGS, **_):
     return _define(name, default, help, _parse_list, "list", flag_values)
 
 

@@ -11,8 +11,14 @@ import os
 import shutil
 import types
 
-from .errors import (AlreadyExistsError, FailedPreconditionError, InvalidArgumentError,
-                     NotFoundError, PermissionDeniedError, UnknownError)
+from .errors import (
+    AlreadyExistsError,
+    FailedPreconditionError,
+    InvalidArgumentError,
+    NotFoundError,
+    PermissionDeniedError,
+    UnknownError,
+)
 
 
 def _path(p):
@@ -66,7 +72,7 @@ class GFile:
                 None, None, f"File isn't open for {'reading' if want_read else 'writing'}")
         if self._f is None:
             try:
-                self._f = open(self._name, self._mode[0] + "b")
+                self._f = open(self._name, self._mode[0] + "b")  # noqa: SIM115 - held until close()
             except OSError as e:
                 raise _os_error(e, self._name) from None
         return self._f
@@ -258,7 +264,7 @@ def _walk(top, in_order):
         yield here
 
 
-def Walk(top, in_order=True):  # noqa: N802 - TF's name
+def Walk(top, in_order=True):
     """(dirname, subdirectory names, file names) for each directory under `top`,
     parents first unless in_order is False; nothing when `top` doesn't exist."""
     return _walk(top, in_order)

@@ -19,10 +19,9 @@ from .ops.op_util import make_op, make_tensor
 from .ops.registry import RegisterGradient, lowering
 from .tensor_shape import TensorShape
 
-
 # ---------------------------------------------------------------- identity_n
 
-def identity_n(input, name=None):  # noqa: A002 - TF's name
+def identity_n(input, name=None):
     """One IdentityN op whose outputs are its inputs (a list of tensors)."""
     from .ops.constant_op import convert_to_tensor
     with name_scope(name, "IdentityN", input) as scope:
