@@ -251,7 +251,8 @@ def test_nn_pool_gradient_and_errors():
                     [RNG.standard_normal((1, 7, 2))], tol=1e-5)
     tf.reset_default_graph()
     x = tf.zeros([1, 6, 2])
-    assert tf.nn.pool(x, [2], "MAX", "VALID").op.name == "max_pool"
+    assert tf.nn.pool(x, [2], "MAX", "VALID").op.name == "max_pool/Squeeze"
+    assert tf.nn.pool(x, [2], "AVG", "VALID").op.inputs[0].op.name == "avg_pool"
     with pytest.raises(ValueError, match="pooling_type"):
         tf.nn.pool(x, [2], "MIN", "VALID")
     with pytest.raises(ValueError, match="SAME"):
@@ -279,8 +280,7 @@ def _offsets(value, crop):
 @pytest.mark.parametrize("dtype", [np.float32, np.int32])
 def test_random_crop_windows_cover_offsets(dtype):
     value = np.arange(6 * 5 * 2).reshape(6, 5, 2).astype(dtype)
-    x = tf.placeholder(tf.as_dtype(dtype) if hasattr(tf, "as_dtype") else tf.float32,
-                       [None, 5, 2])
+    x = tf.placeholder(tf.as_dtype(dtype), [None, 5, 2])
     c = tf.random_crop(x, [3, 2, 2])
     assert c.shape.as_list() == [3, 2, 2] and c.op.name == "random_crop"
     seen = set()
@@ -368,9 +368,8 @@ def test_hessians_against_finite_differences(case):
         xv = RNG.standard_normal(3)
     x = tf.placeholder(tf.float64, xv.shape)
     if case == "quadratic":
-        y = tf.reduce_sum(x * tf.linalg.matvec(tf.constant(a), x)) if hasattr(
-            tf, "linalg") and hasattr(tf.linalg, "matvec") else tf.reduce_sum(
-            x * tf.reshape(tf.matmul(tf.constant(a), tf.reshape(x, [3, 1])), [3]))
+        y = tf.reduce_sum(x * tf.reshape(tf.matmul(tf.constant(a), tf.reshape(x, [3, 1])),
+                                         [3]))
         exact = a + a.T
     elif case == "cube":
         y = tf.reduce_sum(x ** 3)
@@ -488,3 +487,112 @@ def test_custom_gradient_several_inputs_and_outputs():
     c = tf.placeholder(tf.float32, [])
     with pytest.raises(ValueError, match="expected to return 1 gradients"):
         tf.gradients(wrong(c), c)
+
+
+# ---------------------------------------------------------------- TensorFlow cross-checks
+
+def _tf1():
+    tf1 = pytest.importorskip("tensorflow").compat.v1
+    return tf1
+
+
+def _run_tf(build):
+    """build(tf1) -> (fetches, feed) in a fresh TF graph; returns (fetches, values)."""
+    tf1 = _tf1()
+    g = tf1.Graph()
+    with g.as_default():
+        fetches, feed = build(tf1)
+        with tf1.Session(graph=g) as s:
+            s.run(tf1.global_variables_initializer())
+            return fetches, s.run(fetches, feed)
+
+
+def _both(build):
+    theirs, want = _run_tf(build)
+    tf.reset_default_graph()
+    ours, feed = build(tf)
+    return ours, theirs, _run(ours, feed, init=True), want
+
+
+@pytest.mark.slow
+def test_tf_nn_pool_crosscheck():
+    xv1 = RNG.standard_normal((2, 9, 3)).astype(np.float32)
+    xv2 = RNG.standard_normal((2, 7, 8, 3)).astype(np.float32)
+
+    def build(t):
+        x1 = t.placeholder(t.float32, [None, 9, 3])
+        x2 = t.placeholder(t.float32, [None, 7, 8, 3])
+        out = [t.nn.pool(x1, [3], "MAX", "SAME", strides=[2]),
+               t.nn.pool(x1, [2], "AVG", "VALID"),
+               t.nn.pool(x1, [3], "AVG", "VALID", dilation_rate=[2]),
+               t.nn.pool(x2, [2, 3], "MAX", "SAME", strides=[2, 1]),
+               t.nn.pool(x2, [2, 2], "MAX", "VALID", dilation_rate=[2, 3]),
+               t.nn.pool(x2, [3, 2], "AVG", "SAME")]
+        return out, {x1: xv1, x2: xv2}
+    ours, theirs, got, want = _both(build)
+    for o, t_, a, b in zip(ours, theirs, got, want):
+        assert o.shape.as_list() == t_.shape.as_list()
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    for i in (0, 1, 3, 5):
+        assert ours[i].name == theirs[i].name
+
+
+@pytest.mark.slow
+def test_tf_conv1d_crosscheck():
+    xv = RNG.standard_normal((2, 10, 3)).astype(np.float32)
+    kv = RNG.standard_normal((3, 3, 4)).astype(np.float32)
+    x = tf.placeholder(tf.float32, [None, 10, 3])
+    y = tf.layers.conv1d(x, 4, 3, strides=2, padding="same",
+                         kernel_initializer=tf.constant_initializer(kv))
+    got = _run(y, {x: xv}, init=True)
+
+    def build(t):
+        xt = t.placeholder(t.float32, [None, 10, 3])
+        return t.nn.conv1d(xt, kv, 2, "SAME"), {xt: xv}
+    _, want = _run_tf(build)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_tf_random_crop_hessians_custom_gradient_crosscheck():
+    xv = np.array([-2.0, 0.5, 3.0])
+
+    def build(t):
+        x = t.placeholder(t.float64, [3])
+
+        @t.custom_gradient
+        def softplus(v):
+            e = t.exp(v)
+            return t.log(1 + e), lambda dy: dy * 2.0 * (1 - 1 / (1 + e))
+        y = t.reduce_sum(x ** 3 * t.reduce_sum(t.sin(x)))
+        crop = t.random_crop(t.zeros([6, 4]), [5, 2])
+        return ([t.hessians(y, x)[0], t.gradients(t.reduce_sum(softplus(x)), x)[0],
+                 softplus(x)], {x: xv}), crop
+
+    (theirs, want), crop_t = _run_tf_crop(build)
+    tf.reset_default_graph()
+    (ours, feed), crop = build(tf)
+    got = _run(ours, feed)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    assert crop.name == crop_t.name and crop.shape.as_list() == crop_t.shape.as_list()
+    tf1 = _tf1()
+    g = tf1.Graph()
+    with g.as_default():
+        bad = tf1.random_crop(tf1.zeros([3, 4]), [5, 2])
+        with tf1.Session(graph=g) as s, pytest.raises(tf1.errors.InvalidArgumentError) as e_t:
+            s.run(bad)
+    tf.reset_default_graph()
+    with pytest.raises(tf.errors.InvalidArgumentError) as e_o:
+        _run(tf.random_crop(tf.zeros([3, 4]), [5, 2]))
+    assert "Need value.shape >= size, got ] [3 4] [5 2]" in str(e_t.value)
+    assert "Need value.shape >= size, got ] [3 4] [5 2]" in str(e_o.value)
+
+
+def _run_tf_crop(build):
+    tf1 = _tf1()
+    g = tf1.Graph()
+    with g.as_default():
+        (fetches, feed), crop = build(tf1)
+        with tf1.Session(graph=g) as s:
+            return (fetches, s.run(fetches, feed)), crop

@@ -245,9 +245,11 @@ def pool(input, window_shape, pooling_type, padding, dilation_rate=None,  # noqa
         if nd == 2:
             return fn(x, window, step, padding, data_format=fmt, name=scope)
         axis = 3 if first else 2
+        # TF names the pool op after the scope and squeezes inside it
         y = fn(array_ops.expand_dims(x, axis), window + [1], step + [1], padding,
-               data_format=fmt)
-        return array_ops.squeeze(y, [axis], name=scope)
+               data_format=fmt, name=scope)
+        with name_scope(scope):
+            return array_ops.squeeze(y, [axis])
 
 
 def _dilated_pool(x, window, rate, spatial, pooling_type):
