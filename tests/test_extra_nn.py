@@ -221,6 +221,20 @@ def test_keras_1d_and_global_layers():
     assert model(x).shape.as_list() == [2, 2]
 
 
+def test_empty_batch_and_integer_pooling():
+    x = tf.placeholder(tf.float32, [None, 8, 2])
+    outs = [tf.layers.max_pooling1d(x, 2, 2),
+            tf.nn.pool(x, [3], "AVG", "VALID", dilation_rate=[2]),
+            tf.keras.layers.GlobalAveragePooling1D()(x), tf.layers.conv1d(x, 3, 2)]
+    got = _run(outs, {x: np.zeros((0, 8, 2), np.float32)}, init=True)
+    assert [r.shape for r in got] == [(0, 4, 2), (0, 4, 2), (0, 2), (0, 7, 3)]
+    xi = tf.placeholder(tf.int32, [1, 6, 1])
+    pi = tf.nn.pool(xi, [2], "MAX", "VALID", strides=[2])
+    assert pi.dtype == tf.int32
+    got = _run(pi, {xi: np.array([3, 1, -4, 7, 2, 2]).reshape(1, 6, 1)})
+    np.testing.assert_array_equal(got.ravel(), [3, 7, 2])
+
+
 # ---------------------------------------------------------------- tf.nn.pool
 
 @pytest.mark.parametrize("kind", ["MAX", "AVG"])
@@ -484,7 +498,13 @@ def test_custom_gradient_several_inputs_and_outputs():
     @tf.custom_gradient
     def wrong(x):
         return x * 2.0, lambda dy: (dy, dy)
-    c = tf.placeholder(tf.float32, [])
+    @tf.custom_gradient
+    def scale(x, k):
+        return x * k, lambda dy: (dy * 100.0, None)
+    c = tf.placeholder(tf.float32, [2])
+    got = _run([scale(c, 3.0), tf.gradients(scale(c, 3.0), c)[0]], {c: [1.0, 2.0]})
+    np.testing.assert_allclose(got[0], [3.0, 6.0])
+    np.testing.assert_allclose(got[1], [100.0, 100.0])
     with pytest.raises(ValueError, match="expected to return 1 gradients"):
         tf.gradients(wrong(c), c)
 
@@ -569,7 +589,7 @@ def test_tf_random_crop_hessians_custom_gradient_crosscheck():
         return ([t.hessians(y, x)[0], t.gradients(t.reduce_sum(softplus(x)), x)[0],
                  softplus(x)], {x: xv}), crop
 
-    (theirs, want), crop_t = _run_tf_crop(build)
+    (_, want), crop_t = _run_tf_crop(build)
     tf.reset_default_graph()
     (ours, feed), crop = build(tf)
     got = _run(ours, feed)

@@ -7,7 +7,7 @@ from . import extra_nn_layers as L
 
 
 def _classes():
-    from ..keras import _KerasMixin, _act, _initializer, _keras_kwargs
+    from ..keras import _act, _initializer, _keras_kwargs, _KerasMixin
 
     class Conv1D(_KerasMixin, L.Conv1D):
         def __init__(self, filters, kernel_size, strides=1, padding="valid",

@@ -14,6 +14,8 @@ from ..tensor_shape import TensorShape
 from . import array_ops, math_ops, pool_ops
 from .constant_op import convert_to_tensor
 
+_ZEROS = init_ops.zeros_initializer()  # tf.layers' default bias initializer
+
 
 class Conv1D(Layer):
     """outputs = activation(conv1d(inputs, kernel) + bias); kernel [k, in, filters]."""
@@ -21,7 +23,7 @@ class Conv1D(Layer):
     def __init__(self, filters, kernel_size, strides=1, padding="valid",
                  data_format="channels_last", dilation_rate=1, activation=None,
                  use_bias=True, kernel_initializer=None,
-                 bias_initializer=init_ops.zeros_initializer(), kernel_regularizer=None,
+                 bias_initializer=_ZEROS, kernel_regularizer=None,
                  bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
                  bias_constraint=None, trainable=True, name=None, **kwargs):
         super().__init__(trainable=trainable, name=name,
@@ -136,7 +138,7 @@ class AveragePooling1D(_Pooling1D):
 
 def conv1d(inputs, filters, kernel_size, strides=1, padding="valid",
            data_format="channels_last", dilation_rate=1, activation=None, use_bias=True,
-           kernel_initializer=None, bias_initializer=init_ops.zeros_initializer(),
+           kernel_initializer=None, bias_initializer=_ZEROS,
            kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
            kernel_constraint=None, bias_constraint=None, trainable=True, name=None,
            reuse=None):
@@ -198,7 +200,7 @@ GlobalMaxPooling2D = _global("GlobalMaxPooling2D", 2, "reduce_max")
 
 # ---------------------------------------------------------------- tf.nn.pool
 
-def pool(input, window_shape, pooling_type, padding, dilation_rate=None,  # noqa: A002
+def pool(input, window_shape, pooling_type, padding, dilation_rate=None,
          strides=None, name=None, data_format=None):
     """tf.nn.pool for 1-D and 2-D windows: MAX or AVG pooling with strides or,
     with strides 1 and VALID padding, dilation."""
