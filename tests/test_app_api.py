@@ -158,6 +158,7 @@ def _tree(root):
     (root / "a" / "f1.txt").write_bytes(b"one\ntwo\nthree")
     (root / "a" / "b" / "f2.bin").write_bytes(bytes(range(5)))
     (root / "top.txt").write_text("x")
+    (root / "a" / ".hidden").write_text("")
 
 
 def test_gfile_v1(tmp_path):
@@ -168,9 +169,13 @@ def test_gfile_v1(tmp_path):
     assert g.IsDirectory(root + "/a") and not g.IsDirectory(root + "/top.txt")
     assert sorted(g.ListDirectory(root)) == ["a", "top.txt"]
     assert sorted(g.Glob(root + "/a/*.txt")) == [root + "/a/f1.txt"]
+    assert sorted(g.Glob(root + "/a/*")) == [root + "/a/.hidden", root + "/a/b",
+                                             root + "/a/f1.txt"]
+    assert g.Glob(root + "/*/b/*.bin") == [root + "/a/b/f2.bin"]
+    assert g.Glob(root + "/top.txt") == [root + "/top.txt"] and g.Glob(root + "/q*") == []
     walk = list(g.Walk(root))
     assert [w[0] for w in walk] == [root, root + "/a", root + "/a/b"]
-    assert walk[1][1:] == (["b"], ["f1.txt"])
+    assert walk[1][1] == ["b"] and sorted(walk[1][2]) == [".hidden", "f1.txt"]
     assert [w[0] for w in g.Walk(root, in_order=False)] == [root + "/a/b", root + "/a", root]
     assert list(g.Walk(root + "/nope")) == []
     st = g.Stat(root + "/a/f1.txt")
@@ -179,8 +184,9 @@ def test_gfile_v1(tmp_path):
     g.MakeDirs(root + "/x/y/z")
     g.MakeDirs(root + "/x/y/z")              # existing directory: fine
     g.MkDir(root + "/x/w")
-    with pytest.raises(tf.errors.AlreadyExistsError):
-        g.MkDir(root + "/x/w")
+    g.MkDir(root + "/x/w")                 # TF's wrapper drops ALREADY_EXISTS
+    with pytest.raises(tf.errors.FailedPreconditionError, match="is not a directory"):
+        g.MakeDirs(root + "/top.txt")
     with pytest.raises(tf.errors.NotFoundError):
         g.MkDir(root + "/q/r")
     g.Copy(root + "/top.txt", root + "/x/c.txt")
@@ -225,6 +231,8 @@ def test_gfile_files(tmp_path):
         with pytest.raises(tf.errors.PermissionDeniedError):
             f.write("x")
     assert list(tf.gfile.GFile(p)) == ["héllo\n", "line2\r\n", "last"]
+    tf.gfile.GFile(str(tmp_path / "unwritten"), "w").close()
+    assert not tf.gfile.Exists(str(tmp_path / "unwritten"))   # opened lazily, as TF's
     with tf.gfile.GFile(p, "ab") as f:
         f.write(b"\x00\xff")
     with tf.gfile.GFile(p, "rb") as f:
@@ -245,7 +253,7 @@ def test_io_gfile_v2(tmp_path):
     _tree(tmp_path)
     root = str(tmp_path)
     assert g.exists(root + "/a") and g.isdir(root + "/a")
-    assert sorted(g.listdir(root + "/a")) == ["b", "f1.txt"]
+    assert sorted(g.listdir(root + "/a")) == [".hidden", "b", "f1.txt"]
     assert [w[0] for w in g.walk(root, topdown=False)][-1] == root
     errors = []
     assert list(g.walk(root + "/nope", onerror=errors.append)) == []
@@ -278,7 +286,8 @@ def test_gfile_cross_check(tmp_path):
             walk = ("Walk", root)
         else:
             calls = [("listdir", root + "/a"), ("isdir", root + "/top.txt"),
-                     ("exists", root + "/a"), ("glob", root + "/a/*")]
+                     ("exists", root + "/a"), ("glob", root + "/a/*"),
+                     ("glob", root + "/*/[a-z]"), ("glob", root + "/a/b/*.bin")]
             walk = ("walk", root)
         for name, arg in calls:
             a, b = getattr(ours, name)(arg), getattr(theirs, name)(arg)
@@ -293,8 +302,16 @@ def test_gfile_cross_check(tmp_path):
             getattr(tf_real.io.gfile, fn)(root + "/nope")
         with pytest.raises(tf.errors.NotFoundError):
             getattr(tf.io.gfile, fn)(root + "/nope")
-    with pytest.raises(tf_real.errors.AlreadyExistsError):
-        tf_real.io.gfile.copy(root + "/top.txt", root + "/a/f1.txt")
+    for mod in (tf, tf_real):
+        with pytest.raises(mod.errors.AlreadyExistsError):
+            mod.io.gfile.copy(root + "/top.txt", root + "/a/f1.txt")
+        with pytest.raises(mod.errors.FailedPreconditionError):
+            mod.io.gfile.makedirs(root + "/top.txt")
+        with pytest.raises(mod.errors.FailedPreconditionError):
+            mod.io.gfile.GFile(root + "/a").read()
+        mod.io.gfile.mkdir(root + "/a")        # existing: no error
+        mod.io.gfile.GFile(root + "/lazy", "w").close()
+        assert not mod.io.gfile.exists(root + "/lazy")
 
 
 # ---------------------------------------------------------------- coordinator
@@ -490,3 +507,42 @@ def test_report_and_assert_initialized():
         s.run([tf.global_variables_initializer(), loc.initializer])
         assert s.run(r).shape == (0,)
         np.testing.assert_array_equal(s.run(a), [0, 2, 0])
+
+
+def _init_prog(tf_mod, sess):
+    """Names and run results of the initialization helpers, before and after
+    initializing one variable of three."""
+    # reference variables, as TF 1.15 makes by default (TF 2's compat.v1 makes
+    # resource ones, whose rank can be read uninitialized)
+    v = tf_mod.Variable(1.0, name="v", use_resource=False)
+    with tf_mod.variable_scope("sc"):
+        tf_mod.get_variable("w", [2, 3], use_resource=False)
+    u = tf_mod.Variable([1, 2], name="u", use_resource=False)
+    r = tf_mod.report_uninitialized_variables()
+    a_v = tf_mod.assert_variables_initialized([v])
+    a = tf_mod.assert_variables_initialized()
+    ident = tf_mod.identity_n([tf_mod.constant(1.0), tf_mod.constant([2, 3])])
+    out = [r.name, r.dtype.name, a_v.dtype.name, a.shape.as_list(),
+           [t.name for t in ident], tf_mod.tables_initializer().name,
+           list(sess.run(r))]
+    sess.run(v.initializer)
+    out += [list(sess.run(r)), int(sess.run(a_v))]
+    try:
+        sess.run(a)
+        out.append(None)
+    except Exception as e:  # noqa: BLE001 - the error type is what's compared
+        out.append(type(e).__name__)
+    sess.run(u.initializer)
+    out.append(sess.run(ident)[1].tolist())
+    return out
+
+
+def test_init_helpers_cross_check():
+    tf_real = pytest.importorskip("tensorflow")
+    v1 = tf_real.compat.v1
+    with tf.Graph().as_default(), tf.Session() as s:
+        ours = _init_prog(tf, s)
+    g = v1.Graph()
+    with g.as_default(), v1.Session(graph=g) as s:
+        theirs = _init_prog(v1, s)
+    assert ours == theirs

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import collections
 import errno
+import fnmatch
 import glob as _glob
 import os
 import shutil
@@ -158,6 +159,8 @@ def isdir(path):
 def makedirs(path):
     """Creates `path` and its missing parents; fine if it is a directory already."""
     path = _path(path)
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise FailedPreconditionError(None, None, f"{path} is not a directory")
     try:
         os.makedirs(path, exist_ok=True)
     except OSError as e:
@@ -165,9 +168,13 @@ def makedirs(path):
 
 
 def mkdir(path):
+    """Creates one directory; its parent must exist. An existing path is not
+    an error (TF's CreateDir wrapper drops ALREADY_EXISTS)."""
     path = _path(path)
     try:
         os.mkdir(path)
+    except FileExistsError:
+        pass
     except OSError as e:
         raise _os_error(e, path) from None
 
@@ -183,8 +190,33 @@ def glob(pattern):
     patterns = [pattern] if isinstance(pattern, (str, bytes, os.PathLike)) else pattern
     out = []
     for p in patterns:
-        out.extend(_glob.glob(_path(p)))
+        out.extend(_match(_path(p)))
     return out
+
+
+def _match(pattern):
+    """Paths matching `pattern` one component at a time; unlike Python's glob,
+    `*` also matches names starting with a dot, as TF's matching does."""
+    if not _glob.has_magic(pattern):
+        return [pattern] if os.path.lexists(pattern) else []
+    parts = pattern.split("/")
+    found = ["/" if pattern.startswith("/") else ""]
+    for part in (p for p in parts if p):
+        nxt = []
+        for base in found:
+            if not _glob.has_magic(part):
+                cand = os.path.join(base, part) if base else part
+                if os.path.lexists(cand):
+                    nxt.append(cand)
+                continue
+            try:
+                names = os.listdir(base or ".")
+            except OSError:
+                continue
+            nxt.extend(os.path.join(base, n) if base else n
+                       for n in sorted(names) if fnmatch.fnmatchcase(n, part))
+        found = nxt
+    return [f for f in found if f]
 
 
 def remove(path):
