@@ -509,6 +509,31 @@ def test_custom_gradient_several_inputs_and_outputs():
         tf.gradients(wrong(c), c)
 
 
+def test_custom_gradient_with_variables():
+    w = tf.Variable(np.array([2.0, 3.0]), name="w")
+
+    @tf.custom_gradient
+    def f(x):
+        def grad(dy, variables=None):
+            assert [v.name for v in variables] == ["w:0"]
+            return dy * 7.0, [dy * 5.0 * x]
+        return x * w, grad
+
+    x = tf.placeholder(tf.float64, [2])
+    y = f(x)
+    gx, gw = tf.gradients(tf.reduce_sum(y) + tf.reduce_sum(w), [x, w])
+    got = _run([y, gx, gw], {x: [1.0, 2.0]}, init=True)
+    np.testing.assert_allclose(got[0], [2.0, 6.0])
+    np.testing.assert_allclose(got[1], [7.0, 7.0])
+    np.testing.assert_allclose(got[2], [6.0, 11.0])   # 5 * x from grad_fn + 1 outside
+
+    @tf.custom_gradient
+    def no_kwarg(x):
+        return x * w, lambda dy: dy
+    with pytest.raises(TypeError, match="keyword argument 'variables'"):
+        no_kwarg(x)
+
+
 # ---------------------------------------------------------------- TensorFlow cross-checks
 
 def _tf1():

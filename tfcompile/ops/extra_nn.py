@@ -6,12 +6,13 @@ ops built from other ops and the install."""
 from __future__ import annotations
 
 import functools
+import inspect
 import itertools
 
 import numpy as np
 
 from .. import dtypes as _dt
-from ..graph import name_scope
+from ..graph import GraphKeys, get_default_graph, name_scope
 from . import array_ops, control_flow, math_ops
 from .check_ops import Assert
 from .constant_op import convert_to_tensor
@@ -105,7 +106,8 @@ def hessians(ys, xs, name="hessians", colocate_gradients_with_ops=False,
 
 # ---------------------------------------------------------------- custom_gradient
 
-# grad_id -> (grad_fn, number of results); one entry per use of a custom_gradient
+# grad_id -> (grad_fn, number of results, of inputs, variables read); one entry
+# per use of a custom_gradient
 _GRAD_FNS = {}
 _ids = itertools.count(1)
 
@@ -115,18 +117,25 @@ def custom_gradient(f):
     decorated function gives y, and tf.gradients through it calls grad_fn(*dys)
     for the gradients of xs. As TF: ys and xs pass through one identity op with
     several outputs whose gradient is grad_fn's, so no gradient flows into the ops
-    of f. Variables read inside f get no gradient (TF's `variables=` is not
-    supported)."""
+    of f. When f reads variables, grad_fn must take `variables=` and return
+    (input_grads, variable_grads), as TF's."""
     @functools.wraps(f)
     def decorated(*args, **kwargs):
+        g = get_default_graph()
+        before = set(g.get_operations())
         xs = [convert_to_tensor(a) for a in args]
         result, grad_fn = f(*xs, **kwargs)
+        variables = _variables_read(g, before)
+        if variables and "variables" not in _parameters(grad_fn):
+            raise TypeError("If using @custom_gradient with a function that uses "
+                            "variables, then grad_fn must accept a keyword argument "
+                            "'variables'.")
         single = not isinstance(result, (list, tuple))
         flat = [result] if single else list(result)
         ys = [convert_to_tensor(r) for r in flat]
         gid = next(_ids)
-        _GRAD_FNS[gid] = (grad_fn, len(ys))
-        tensors = ys + xs
+        _GRAD_FNS[gid] = (grad_fn, len(ys), len(xs), variables)
+        tensors = ys + xs + [v._ref() for v in variables]
         op = make_op("CustomGradientIdentityN", tensors,
                      {"T": [t.dtype for t in tensors], "grad_id": gid,
                       "num_results": len(ys)},
@@ -139,6 +148,36 @@ def custom_gradient(f):
     return decorated
 
 
+def _parameters(fn):
+    try:
+        return inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return {}
+
+
+def _variables_read(g, before):
+    """The Variables whose value the ops added since `before` read (directly or
+    through the variable's snapshot), in order of first use."""
+    from ..variables import Variable
+    by_op = {}
+    for key in (GraphKeys.GLOBAL_VARIABLES, GraphKeys.LOCAL_VARIABLES):
+        for v in g.get_collection(key):
+            if isinstance(v, Variable):
+                by_op.setdefault(v._ref().op, v)
+    found = []
+    for op in g.get_operations():
+        if op in before:
+            continue
+        for t in op.inputs:
+            src = t.op
+            if src.type == "Identity" and src.inputs and src.inputs[0].op.type == "VariableV2":
+                src = src.inputs[0].op
+            v = by_op.get(src)
+            if v is not None and v not in found and op.type not in ("Assign",):
+                found.append(v)
+    return found
+
+
 @lowering("CustomGradientIdentityN")
 def _lower_identity_n(ctx, op, inputs):
     return list(inputs)
@@ -146,18 +185,26 @@ def _lower_identity_n(ctx, op, inputs):
 
 @RegisterGradient("CustomGradientIdentityN")
 def _custom_grad(op, *grads):
-    grad_fn, n = _GRAD_FNS[op.attrs["grad_id"]]
+    grad_fn, n, nx, variables = _GRAD_FNS[op.attrs["grad_id"]]
     dys = list(grads[:n])
     for i, dy in enumerate(dys):
         if dy is None:  # an integer result: hand grad_fn zeros as TF's tape does
             dys[i] = array_ops.zeros_like(op.outputs[i])
-    got = grad_fn(*dys)
+    if variables:
+        got, var_grads = grad_fn(*dys, variables=variables)
+        var_grads = list(var_grads) if isinstance(var_grads, (list, tuple)) else [var_grads]
+        if len(var_grads) != len(variables):
+            raise ValueError(f"custom_gradient function expected to return "
+                             f"{len(variables)} variable gradients, but returned "
+                             f"{len(var_grads)} instead.")
+    else:
+        got, var_grads = grad_fn(*dys), []
     got = list(got) if isinstance(got, (list, tuple)) else [got]
-    nx = len(op.inputs) - n
     if len(got) != nx:
         raise ValueError(f"custom_gradient function expected to return {nx} gradients, "
                          f"but returned {len(got)} instead.")
-    return [None] * n + [None if g is None else convert_to_tensor(g) for g in got]
+    return [None] * n + [None if g is None else convert_to_tensor(g)
+                         for g in got + var_grads]
 
 
 def install(tf):
