@@ -112,6 +112,8 @@ def test_flag_errors_and_bounds():
     fv(["p", "--k=9"])
     assert fv.k == 9 and fv["k"].default == 5 and fv["k"].value == 9
     fv.k = 3
+    with pytest.raises(app_flags.UnrecognizedFlagError):
+        fv.nope = 1
     assert fv.k == 3 and fv.flag_values_dict()["k"] == 3
     app_flags.DEFINE_string("req", None, "", flag_values=fv)
     app_flags.mark_flag_as_required("req", flag_values=fv)
@@ -382,8 +384,12 @@ def test_coordinator_clean_stop_and_stragglers():
     release.set()
     t.join()
     coord = tf.train.Coordinator()
-    coord.request_stop(ValueError("not raised"))    # no current exception: ValueError kept
-    with pytest.raises(ValueError):
+    try:
+        raise KeyError("handled")
+    except KeyError as e:
+        coord.request_stop(e)
+    coord.request_stop(ValueError("second"))       # only the first report is kept
+    with pytest.raises(KeyError, match="handled"):
         coord.join()
 
 

@@ -50,10 +50,12 @@ class Coordinator:
     def _as_exc_info(ex):
         if isinstance(ex, tuple):
             info = ex
-        elif isinstance(ex, BaseException):
-            info = (type(ex), ex, ex.__traceback__)
+        elif sys.exc_info()[1] is not None or not isinstance(ex, BaseException):
+            info = sys.exc_info()      # TF keeps the exception being handled
         else:
-            info = sys.exc_info()
+            # outside an except block TF would report a ValueError; keeping
+            # the exception given is more useful and otherwise the same
+            info = (type(ex), ex, ex.__traceback__)
         if len(info) != 3 or not info[0] or not info[1]:
             err = ValueError("ex must be a tuple or sys.exc_info must return the current "
                              f"exception: {info}")

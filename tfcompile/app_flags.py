@@ -150,7 +150,7 @@ class FlagValues:
 
     def __setattr__(self, name, value):
         if name not in self._flags:
-            raise AttributeError(name)
+            raise UnrecognizedFlagError(name, value)
         self._flags[name].value = value
         self._flags[name].using_default_value = False
 
