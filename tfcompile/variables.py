@@ -331,13 +331,15 @@ def _lower_is_initialized(ctx, op, inputs):
 
 
 def report_uninitialized_variables(var_list=None, name="report_uninitialized_variables"):
-    raise NotImplementedError("report_uninitialized_variables returns a string tensor; "
-                              "strings aren't supported by the compiler")
+    """tf.report_uninitialized_variables (built in tfcompile/app_graph.py)."""
+    from .app_graph import report_uninitialized_variables as report
+    return report(var_list, name=name)
 
 
 def assert_variables_initialized(var_list=None):
-    from .ops.control_flow import no_op
-    return no_op(name="assert_variables_initialized")
+    """tf.assert_variables_initialized (built in tfcompile/app_graph.py)."""
+    from .app_graph import assert_variables_initialized as check
+    return check(var_list)
 
 
 _ = np
