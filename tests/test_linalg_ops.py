@@ -159,3 +159,36 @@ def test_matrix_gradients():
                 tf.matrix_set_diag(pa, pb[:, :, 1]), tf.matrix_band_part(ps, 0, 1),
                 tf.diag(pb[0, :, 0]), tf.diag_part(pl)]
     _check_gradients(build, [a, b, s, low], tol=2e-6)
+
+
+@pytest.mark.parametrize("k", [-2, -1, 1, 3])
+def test_off_diagonals_against_numpy(k):
+    """diag_part / set_diag / diag of diagonal k (j - i == k), and their gradients."""
+    x = np.arange(12, dtype=np.float64).reshape(3, 4) / 7
+    want_part = np.diagonal(x, offset=k)
+    with tf.Graph().as_default():
+        xp = tf.placeholder(tf.float64, [3, 4])
+        part = tf.linalg.diag_part(xp, k=k)
+        setd = tf.linalg.set_diag(xp, part * 10, k=k)
+        d = tf.constant(want_part)
+        full = tf.linalg.diag(d, k=k, num_rows=3, num_cols=4) if k < 3 else \
+            tf.linalg.diag(d, k=k)
+        with tf.Session() as s:
+            p, sd, f = s.run([part, setd, full], {xp: x})
+    np.testing.assert_array_equal(p, want_part)
+    want_set = x.copy()
+    rows = np.arange(len(want_part)) + max(-k, 0)
+    want_set[rows, rows + k] = want_part * 10
+    np.testing.assert_array_equal(sd, want_set)
+    want_full = np.zeros(f.shape)
+    want_full[rows, rows + k] = want_part
+    np.testing.assert_array_equal(f, want_full)
+    check_gradients(lambda a: [tf.linalg.diag_part(a, k=k) ** 2,
+                               tf.linalg.set_diag(a, tf.linalg.diag_part(a, k=k) * 3, k=k)],
+                    [x])
+
+
+@pytest.mark.parametrize("k", [-1, 2])
+def test_matrix_diag_off_diagonal_gradient(k):
+    check_gradients(lambda d: [tf.linalg.diag(d, k=k, padding_value=0)],
+                    [np.array([0.5, -1.0, 2.0])])

@@ -84,23 +84,31 @@ def _cholesky_grad(op, grad):
 
 @RegisterGradient("MatrixDiag")
 def _matrix_diag_grad(op, grad):
-    return matrix_diag_part(grad)
+    k = op.attrs.get("k", 0)
+    part = matrix_diag_part(grad, k=k)
+    n = op.inputs[0].shape[-1].value if op.inputs[0].shape.ndims else None
+    if n is not None and part.shape.ndims and part.shape[-1].value not in (None, n):
+        part = part[..., :n]        # (a diagonal longer than the input: its padding)
+    return part
 
 
 @RegisterGradient("MatrixDiagPart")
 def _matrix_diag_part_grad(op, grad):
+    k = op.attrs.get("k", 0)
     s = op.inputs[0].shape
-    if s.ndims is not None and s[-1].value is not None and s[-1].value == s[-2].value:
+    if not k and s.ndims is not None and s[-1].value is not None and \
+            s[-1].value == s[-2].value:
         return matrix_diag(grad)
-    return matrix_set_diag(array_ops.zeros_like(op.inputs[0]), grad)
+    return matrix_set_diag(array_ops.zeros_like(op.inputs[0]), grad, k=k)
 
 
 @RegisterGradient("MatrixSetDiag")
 def _matrix_set_diag_grad(op, grad):
+    k = op.attrs.get("k", 0)
     d = op.inputs[1]
     zeros = array_ops.zeros(d.shape.as_list(), dtype=grad.dtype) \
         if d.shape.is_fully_defined() else array_ops.zeros_like(d)
-    return matrix_set_diag(grad, zeros), matrix_diag_part(grad)
+    return matrix_set_diag(grad, zeros, k=k), matrix_diag_part(grad, k=k)
 
 
 @RegisterGradient("MatrixBandPart")

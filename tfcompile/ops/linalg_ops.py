@@ -319,9 +319,45 @@ def logdet(matrix, name=None):
 
 # ---------------------------------------------------------------- diagonals and bands
 
+def _offset(k, what):
+    """One diagonal offset k (a band (k0, k1) only when k0 == k1)."""
+    if isinstance(k, (list, tuple)) or (isinstance(k, np.ndarray) and k.ndim):
+        ks = [int(v) for v in np.reshape(k, [-1])]
+        if len(ks) == 2 and ks[0] != ks[1]:
+            raise NotImplementedError(f"{what}: a band of diagonals (k = {tuple(ks)}) is "
+                                      "not supported, only one diagonal k")
+        return ks[0]
+    if isinstance(k, Tensor):
+        from .op_util import constant_value
+        v = constant_value(k)
+        if v is None:
+            raise ValueError(f"{what}: k must be known when the graph is built")
+        return _offset(v, what)
+    return int(k)
+
+
+def _diag_len(m, n, k):
+    """The length of diagonal k of an m x n matrix (None where unknown)."""
+    if m is None or n is None:
+        return None
+    return builtins.max(0, builtins.min(m + builtins.min(k, 0), n - builtins.max(k, 0)))
+
+
+def _diag_dims(n, k, rows, cols):
+    """matrix_diag's output rows and columns (TF's rule: square when neither is
+    given, else the smallest that holds the diagonal for the one missing)."""
+    if n is None:
+        return (None if rows == -1 else rows), (None if cols == -1 else cols)
+    lo_r, lo_c = n + builtins.max(-k, 0), n + builtins.max(k, 0)
+    if rows == -1 and cols == -1:
+        return builtins.max(lo_r, lo_c), builtins.max(lo_r, lo_c)
+    return (lo_r if rows == -1 else rows), (lo_c if cols == -1 else cols)
+
+
 def matrix_diag(diagonal, name="diag", k=0, num_rows=-1, num_cols=-1, padding_value=0):
-    if k != 0 or num_rows != -1 or num_cols != -1 or padding_value != 0:
-        raise NotImplementedError("matrix_diag: only the main diagonal is supported")
+    """A batch of matrices with `diagonal` on diagonal k (j - i == k), the rest
+    padding_value; num_rows/num_cols default to the smallest that hold it."""
+    k = _offset(k, "matrix_diag")
     with name_scope(name, "MatrixDiag", [diagonal]) as scope:
         d = convert_to_tensor(diagonal, name="diagonal")
         out = TensorShape(None)
@@ -329,26 +365,63 @@ def matrix_diag(diagonal, name="diag", k=0, num_rows=-1, num_cols=-1, padding_va
             if d.shape.ndims < 1:
                 raise ValueError(f"Shape must be at least rank 1 but is rank 0 for "
                                  f"'{scope[:-1]}' (op: 'MatrixDiag')")
-            out = TensorShape(d.shape.as_list() + [d.shape[-1].value])
-        return make_tensor("MatrixDiag", [d], d.dtype, out, {"T": d.dtype}, name=scope)
+            n = d.shape[-1].value
+            rows, cols = _diag_dims(n, k, int(num_rows), int(num_cols))
+            if n is not None and -1 not in (int(num_rows), int(num_cols)):
+                lo_r, lo_c = n + builtins.max(-k, 0), n + builtins.max(k, 0)
+                if (rows != lo_r and cols != lo_c) or rows < lo_r or cols < lo_c:
+                    raise ValueError(
+                        "num_rows and num_cols are not consistent with lower_diag_index, "
+                        "upper_diag_index, and the length of the given diagonals.\n"
+                        f"num_rows = {rows} != min_num_rows = {lo_r}, num_cols = {cols} != "
+                        f"min_num_cols = {lo_c}")
+            out = TensorShape(d.shape.as_list()[:-1] + [rows, cols])
+        attrs = {"T": d.dtype}
+        if k or int(num_rows) != -1 or int(num_cols) != -1 or padding_value != 0:
+            attrs.update(k=k, num_rows=int(num_rows), num_cols=int(num_cols),
+                         padding_value=padding_value)
+        return make_tensor("MatrixDiag", [d], d.dtype, out, attrs, name=scope)
+
+
+def _pad_last(ctx, d, length, value):
+    """d's last axis cut or padded (with `value`) to `length`."""
+    n = d.shape[-1]
+    r = d.type.rank
+    if n == length:
+        return d
+    if n > length:
+        return slice_axis(ctx, d, r - 1, 0, length)
+    v = bool(value) if d.dtype == "bool" else value
+    return ctx.b.emit("pad", [d], low=[0] * r, high=[0] * (r - 1) + [length - n], value=v)
 
 
 @lowering("MatrixDiag")
 def _lower_matrix_diag(ctx, op, inputs):
     (d,) = inputs
+    k = op.attrs.get("k", 0)
+    pad = op.attrs.get("padding_value", 0)
     r = d.type.rank
     n = d.shape[-1]
-    shape = list(d.shape) + [n]
-    db = ctx.b.emit("broadcast", [d], shape=shape, dims=list(builtins.range(r)))
-    eye = ctx.b.emit("eq", [ctx.b.emit("iota", [], shape=shape, dtype="i32", dim=r - 1),
-                            ctx.b.emit("iota", [], shape=shape, dtype="i32", dim=r)])
-    zero = ctx.scalar(False if d.dtype == "bool" else 0, d.dtype, shape)
-    return [ctx.b.emit("select", [eye, db, zero])]
+    rows, cols = _diag_dims(n, k, op.attrs.get("num_rows", -1), op.attrs.get("num_cols", -1))
+    shape = list(d.shape[:-1]) + [rows, cols]
+    i = ctx.b.emit("iota", [], shape=shape, dtype="i32", dim=r - 1)
+    j = ctx.b.emit("iota", [], shape=shape, dtype="i32", dim=r)
+    on = ctx.b.emit("eq", [ctx.b.emit("sub", [j, i]), ctx.scalar(k, "i32", shape)])
+    # element (i, i + k) takes d[i] (k >= 0), element (j - k, j) takes d[j] (k < 0)
+    if k >= 0:
+        dv = _pad_last(ctx, d, rows, pad)
+        db = ctx.b.emit("broadcast", [dv], shape=shape, dims=list(builtins.range(r)))
+    else:
+        dv = _pad_last(ctx, d, cols, pad)
+        db = ctx.b.emit("broadcast", [dv], shape=shape,
+                        dims=list(builtins.range(r - 1)) + [r])
+    fill = ctx.scalar(bool(pad) if d.dtype == "bool" else pad, d.dtype, shape)
+    return [ctx.b.emit("select", [on, db, fill])]
 
 
 def matrix_diag_part(input, name="diag_part", k=0, padding_value=0):  # noqa: A002
-    if k != 0:
-        raise NotImplementedError("matrix_diag_part: only the main diagonal is supported")
+    """Diagonal k (j - i == k) of each matrix."""
+    k = _offset(k, "matrix_diag_part")
     with name_scope(name, "MatrixDiagPart", [input]) as scope:
         x = convert_to_tensor(input, name="input")
         out = TensorShape(None)
@@ -357,60 +430,81 @@ def matrix_diag_part(input, name="diag_part", k=0, padding_value=0):  # noqa: A0
                 raise ValueError(f"Shape must be at least rank 2 but is rank "
                                  f"{x.shape.ndims} for '{scope[:-1]}' (op: 'MatrixDiagPart')")
             d = x.shape.as_list()
-            m = None if d[-1] is None or d[-2] is None else builtins.min(d[-1], d[-2])
-            out = TensorShape(d[:-2] + [m])
-        return make_tensor("MatrixDiagPart", [x], x.dtype, out, {"T": x.dtype}, name=scope)
+            m, n = d[-2], d[-1]
+            if m is not None and n is not None and not -m < k < n and (m or n):
+                raise ValueError(f"matrix_diag_part: diagonal index {k} is outside the "
+                                 f"{m}x{n} matrices' range ({-m}, {n})")
+            out = TensorShape(d[:-2] + [_diag_len(m, n, k)])
+        attrs = {"T": x.dtype}
+        if k:
+            attrs["k"] = k
+        return make_tensor("MatrixDiagPart", [x], x.dtype, out, attrs, name=scope)
 
 
-def diag_part_ir(ctx, x):
-    """x[..., i, i] of [..., m, n] -> [..., min(m, n)] (a strided slice of the
-    flattened matrices)."""
+def diag_part_ir(ctx, x, k=0):
+    """x[..., i - min(k, 0), i + max(k, 0)] of [..., m, n]: a strided slice of the
+    flattened matrices."""
     m, n = x.shape[-2:]
     lead = list(x.shape[:-2])
-    k = builtins.min(m, n)
+    length = _diag_len(m, n, k)
     flat = ctx.b.emit("reshape", [x], shape=lead + [m * n])
-    if k == 0:
+    if length == 0:
         return ctx.scalar(0 if x.dtype != "bool" else False, x.dtype, tuple(lead) + (0,))
-    return slice_axis(ctx, flat, len(lead), 0, (k - 1) * (n + 1) + 1, n + 1)
+    start = builtins.max(-k, 0) * n + builtins.max(k, 0)
+    return slice_axis(ctx, flat, len(lead), start, start + (length - 1) * (n + 1) + 1, n + 1)
 
 
 @lowering("MatrixDiagPart")
 def _lower_matrix_diag_part(ctx, op, inputs):
-    return [diag_part_ir(ctx, inputs[0])]
+    x = inputs[0]
+    k = op.attrs.get("k", 0)
+    m, n = x.shape[-2:]
+    if (m or n) and not -m < k < n:
+        ctx.fail(f"matrix_diag_part: diagonal index {k} is outside the {m}x{n} matrices' "
+                 f"range ({-m}, {n})")
+    return [diag_part_ir(ctx, x, k)]
 
 
 def matrix_set_diag(input, diagonal, name="set_diag", k=0):  # noqa: A002
-    if k != 0:
-        raise NotImplementedError("matrix_set_diag: only the main diagonal is supported")
+    """The matrices with diagonal k (j - i == k) replaced by `diagonal`."""
+    k = _offset(k, "matrix_set_diag")
     with name_scope(name, "MatrixSetDiag", [input, diagonal]) as scope:
         x = convert_to_tensor(input, name="input")
         d = convert_to_tensor(diagonal, name="diagonal", dtype=x.dtype)
         if x.shape.ndims is not None and d.shape.ndims is not None:
             dims = x.shape.as_list()
-            m = None if None in dims[-2:] else builtins.min(dims[-2:])
+            m = _diag_len(dims[-2], dims[-1], k)
             if not TensorShape(dims[:-2] + [m]).is_compatible_with(d.shape):
                 raise ValueError(f"Shapes must be compatible: diagonal {_q(d.shape)} for "
                                  f"input {_q(x.shape)} in '{scope[:-1]}' (op: "
                                  "'MatrixSetDiag')")
-        return make_tensor("MatrixSetDiag", [x, d], x.dtype, x.shape, {"T": x.dtype},
-                           name=scope)
+        attrs = {"T": x.dtype}
+        if k:
+            attrs["k"] = k
+        return make_tensor("MatrixSetDiag", [x, d], x.dtype, x.shape, attrs, name=scope)
 
 
 @lowering("MatrixSetDiag")
 def _lower_matrix_set_diag(ctx, op, inputs):
     x, d = inputs
+    k = op.attrs.get("k", 0)
     r = x.type.rank
     m, n = x.shape[-2:]
-    k = builtins.min(m, n)
-    if tuple(d.shape) != tuple(x.shape[:-2]) + (k,):
-        ctx.fail(f"diagonal must have shape {list(x.shape[:-2]) + [k]}, got {list(d.shape)}")
+    length = _diag_len(m, n, k)
+    if tuple(d.shape) != tuple(x.shape[:-2]) + (length,):
+        ctx.fail(f"diagonal must have shape {list(x.shape[:-2]) + [length]}, got "
+                 f"{list(d.shape)}")
     i = ctx.b.emit("iota", [], shape=x.shape, dtype="i32", dim=r - 2)
     j = ctx.b.emit("iota", [], shape=x.shape, dtype="i32", dim=r - 1)
-    on = ctx.b.emit("eq", [i, j])
-    # row i of the result takes d[..., i]: pad d out to m along its last axis
-    dm = ctx.b.emit("pad", [d], low=[0] * (r - 1), high=[0] * (r - 2) + [m - k],
-                    value=False if d.dtype == "bool" else 0) if m > k else d
-    db = ctx.b.emit("broadcast", [dm], shape=x.shape, dims=list(builtins.range(r - 1)))
+    on = ctx.b.emit("eq", [ctx.b.emit("sub", [j, i]), ctx.scalar(k, "i32", x.shape)])
+    # element (i, i + k) takes d[i - max(-k, 0)]: shift d to row (or column) positions
+    if k >= 0:
+        dv = _pad_last(ctx, d, m, 0)
+        dims = list(builtins.range(r - 1))
+    else:
+        dv = _pad_last(ctx, d, n, 0)
+        dims = list(builtins.range(r - 2)) + [r - 1]
+    db = ctx.b.emit("broadcast", [dv], shape=x.shape, dims=dims)
     return [ctx.b.emit("select", [on, db, x])]
 
 
