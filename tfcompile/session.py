@@ -203,6 +203,11 @@ _MAX_FAST = 256
 # needs them (a dataset iterator's next element; see _implicit_feeds).
 IMPLICIT_FEEDS = {}
 
+# op type -> fn(op, input values): ops with an effect outside the graph (tf.Print,
+# tf.print) that Python carries out after each run needing them, on their
+# inputs' values (fetched along).
+SIDE_EFFECTS = {}
+
 # op type -> fn(op, input values) -> the value of its one output: ops that run in
 # Python after the compiled call, on values it fetched (a summary serializes
 # numbers to a protocol buffer; see _host_split).
@@ -288,35 +293,50 @@ class BaseSession:
             raise RuntimeError("The Session graph is empty. Add operations to the graph "
                                "before calling run().")
         feeds = self._resolve_feeds(feed_dict)
+        host = None
         if type(fetches) is Tensor and fetches._op._graph is self._graph and \
                 fetches._op.type not in HOST_OPS:
-            implicit = self._implicit_feeds([fetches], [], feeds)
-            plan = self._plan([fetches], [], feeds)
-            value = self._execute(plan, feeds)[id(fetches)]
-            if fetches.dtype.ir is None:
-                return _scalar(_narrowed(fetches, value))
-            if not implicit:
-                self._add_fast(fetches, [fetches], plan, feed_dict, feeds)
-            return _scalar(value)
-        mapper = _FetchMapper(self._graph, fetches)
-        fetch_tensors, targets = [], []
-        for el in mapper.elements:
-            (fetch_tensors if isinstance(el, Tensor) else targets).append(el)
-        host = self._host_split(fetch_tensors, targets) if HOST_OPS else None
-        if host is not None:
-            host_ops, fetch_tensors, targets = host
-        implicit = self._implicit_feeds(fetch_tensors, targets, feeds)
+            implicit, side = self._implicit_feeds([fetches], [], feeds)
+            if not side:
+                plan = self._plan([fetches], [], feeds)
+                value = self._execute(plan, feeds)[id(fetches)]
+                if fetches.dtype.ir is None:
+                    return _scalar(_narrowed(fetches, value))
+                if not implicit:
+                    self._add_fast(fetches, [fetches], plan, feed_dict, feeds)
+                return _scalar(value)
+            mapper = _FetchMapper(self._graph, fetches)
+            fetch_tensors, targets = [fetches], []
+        else:
+            mapper = _FetchMapper(self._graph, fetches)
+            fetch_tensors, targets = [], []
+            for el in mapper.elements:
+                (fetch_tensors if isinstance(el, Tensor) else targets).append(el)
+            host = self._host_split(fetch_tensors, targets) if HOST_OPS else None
+            if host is not None:
+                host_ops, fetch_tensors, targets = host
+            implicit, side = self._implicit_feeds(fetch_tensors, targets, feeds)
+        if side:    # their inputs are fetched too, for the effect after the call
+            seen = set(map(id, fetch_tensors))
+            fetch_tensors = list(fetch_tensors)
+            for op in side:
+                for t in op.inputs:
+                    if id(t) not in seen and t.dtype.ir is not None:
+                        seen.add(id(t))
+                        fetch_tensors.append(t)
         plan = self._plan(fetch_tensors, targets, feeds)
         values = self._execute(plan, feeds)
         if host is not None:
             for op in host_ops:
                 ins = [values[id(t)] for t in op.inputs]
                 values[id(op.outputs[0])] = HOST_OPS[op.type](op, ins)
+        for op in side:
+            SIDE_EFFECTS[op.type](op, [values.get(id(t)) for t in op.inputs])
         out = [_scalar(_narrowed(el, values.get(id(el)))) if isinstance(el, Tensor) else None
                for el in mapper.elements]
-        if host is None and not implicit and type(fetches) in (list, tuple) and all(
-                type(f) in (Tensor, Operation) and (type(f) is Operation or f.dtype.ir)
-                for f in fetches):
+        if host is None and not implicit and not side and type(fetches) in (list, tuple) and \
+                all(type(f) in (Tensor, Operation) and (type(f) is Operation or f.dtype.ir)
+                    for f in fetches):
             self._add_fast(fetches, mapper.elements, plan, feed_dict, feeds)
         return mapper.rebuild(out)
 
@@ -347,22 +367,25 @@ class BaseSession:
     def _implicit_feeds(self, fetch_tensors, targets, feeds):
         """Feeds the outputs of the needed ops that produce their values outside
         compiled code (IMPLICIT_FEEDS: a dataset iterator's next element), each
-        asked once per run; returns whether there were any."""
+        asked once per run. Returns (whether there were any, the needed ops with
+        an effect after the call: SIDE_EFFECTS, in creation order)."""
         key = (*map(id, fetch_tensors), None, *map(id, targets), None, *map(id, feeds))
-        ops = self._implicit.get(key)
-        if ops is None:
-            if not IMPLICIT_FEEDS:
-                return False
+        found = self._implicit.get(key)
+        if found is None:
+            if not IMPLICIT_FEEDS and not SIDE_EFFECTS:
+                return False, ()
             from .lowering import needed_ops
-            ops = sorted((op for op in needed_ops(fetch_tensors, targets, set(feeds))
-                          if op.type in IMPLICIT_FEEDS), key=lambda o: o._id)
-            self._implicit[key] = ops
+            ops = sorted(needed_ops(fetch_tensors, targets, set(feeds)), key=lambda o: o._id)
+            found = self._implicit[key] = (
+                [op for op in ops if op.type in IMPLICIT_FEEDS],
+                tuple(op for op in ops if op.type in SIDE_EFFECTS))
+        ops, side = found
         for op in ops:
             arrays = IMPLICIT_FEEDS[op.type](self, op)
             for t, a in zip(op.outputs, arrays):
                 if t not in feeds:
                     feeds[t] = _widened(t, _feed_array(t, a))
-        return bool(ops)
+        return bool(ops), side
 
     def _add_fast(self, fetches, elements, plan, feed_dict, feeds):
         """Leaves a shortcut for runs like this one (see _FastRun), where one can

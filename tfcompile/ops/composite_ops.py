@@ -164,10 +164,10 @@ atanh = _float_fn("Atanh", lambda x: 0.5 * math_ops.log((1 + x) / (1 - x)))
 
 
 def Print(input_, data, message=None, first_n=None, summarize=None, name=None):  # noqa: N802
-    """tf.Print: passes `input_` through. (TF also logs `data` to stderr when it
-    runs; compiled code doesn't print.)"""
-    with name_scope(name, "Print", [input_]) as scope:
-        return math_ops.identity(input_, name=scope)
+    """tf.Print: passes `input_` through and prints `data` when it runs (see
+    tfcompile/ops/print_ops.py)."""
+    from .print_ops import print_op
+    return print_op(input_, data, message, first_n, summarize, name)
 
 
 def map_fn(fn, elems, dtype=None, parallel_iterations=None, back_prop=True,

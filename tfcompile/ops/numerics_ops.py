@@ -3,9 +3,8 @@ and tf.print (TF 1.15 names and semantics); installed by check_ops.
 
 check_numerics passes its input through and fails the run on NaN or Inf
 through run checks (LoweringContext.add_run_check), one per TF message.
-tf.print builds TF's PrintV2 op, which runs as a no-op: compiled code has no
-way to hand values to Python while it runs, and the Session has no hook to
-print fetched values of ops that are not fetched (a warning says so once)."""
+tf.print builds TF's PrintV2 op: a no-op in compiled code, printed by the
+Session after each run that needs it (tfcompile/ops/print_ops.py)."""
 from __future__ import annotations
 
 import logging
@@ -69,16 +68,12 @@ def verify_tensor_all_finite(t=None, msg=None, name=None, x=None, message=None):
 
 # ---------------------------------------------------------------- tf.print
 
-_warned = []
-
-
 def print_v2(*inputs, **kwargs):
     """tf.print(*inputs, output_stream=sys.stderr, summarize=3, sep=" ", end="\\n",
-    name=None): TF's PrintV2 op, an Operation for tf.control_dependencies.
-
-    It runs as a no-op: printing at run time needs the compiled code to hand
-    the values back to Python while the Session runs, which it cannot (a
-    warning says so once)."""
+    name=None): TF's PrintV2 op, an Operation for tf.control_dependencies; each
+    run that needs it prints the inputs (tensors by their values, anything else
+    as str) once the compiled call returns."""
+    from . import print_ops  # noqa: F401 - registers the printing
     stream = kwargs.pop("output_stream", sys.stderr)
     summarize = kwargs.pop("summarize", 3)
     sep = kwargs.pop("sep", " ")
@@ -87,17 +82,17 @@ def print_v2(*inputs, **kwargs):
     if kwargs:
         raise ValueError(f"Unrecognized keyword arguments for tf.print: {sorted(kwargs)}")
     target = _stream_name(stream)
-    from .cond_ops import _flatten
-    tensors = [convert_to_tensor(t) for t in _flatten(list(inputs))
-               if isinstance(t, Tensor) or _is_variable(t)]
-    if not _warned:
-        _warned.append(True)
-        logging.getLogger("tfcompile").warning(
-            "tf.print: compiled code does not print when the graph runs; the PrintV2 op "
-            "is a no-op (fetch the tensors to see their values)")
+    tensors, template = [], []
+    for t in inputs:
+        if isinstance(t, Tensor) or _is_variable(t):
+            tensors.append(convert_to_tensor(t))
+            template.append(None)
+        else:
+            template.append(str(t))
     return make_op("PrintV2", tensors, {"output_stream": target, "end": end, "sep": sep,
-                                        "summarize": int(summarize)}, [], name=name,
-                   default_name="PrintV2")
+                                        "summarize": -1 if summarize is None else
+                                        int(summarize), "template": template}, [],
+                   name=name, default_name="PrintV2")
 
 
 def _is_variable(t):
