@@ -322,3 +322,82 @@ def test_scaffold_defaults_and_init_fn():
             assert called == [scaffold]
             assert scaffold.saver is not None and scaffold.init_op is not None
             assert tf.get_default_graph().finalized
+
+
+def test_defaults_step_counter_and_graph_file(tmp_path, caplog):
+    d = str(tmp_path)
+    with tf.Graph().as_default():
+        step, w, loss, train = _model()
+        with caplog.at_level(logging.INFO):
+            with tf.train.MonitoredTrainingSession(
+                    checkpoint_dir=d, log_step_count_steps=2,
+                    hooks=[tf.train.StopAtStepHook(last_step=5)]) as sess:
+                while not sess.should_stop():
+                    sess.run(train)
+    # save_checkpoint_secs=600 by default: at creation and at the end only
+    assert _ckpt_steps(d) == [0, 5]
+    assert os.path.exists(os.path.join(d, "graph.pbtxt"))
+    rates = [(s, v) for s, t, v in _events(d) if t == "global_step/sec"]
+    assert [s for s, _ in rates] == [3, 5] and all(v > 0 for _, v in rates)
+    assert any(r.getMessage().startswith("global_step/sec: ") for r in caplog.records)
+    assert any("Saving checkpoints for 5 into" in r.getMessage() for r in caplog.records)
+
+
+def test_feed_fn_hook_and_conflicting_hooks():
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [], name="x")
+        y = x * 2.0
+        values = iter([1.0, 2.0, 3.0])
+        with tf.train.MonitoredSession(
+                hooks=[tf.train.FeedFnHook(lambda: {x: next(values)})]) as sess:
+            assert [sess.run(y) for _ in range(3)] == [2.0, 4.0, 6.0]
+        hooks = [tf.train.FeedFnHook(lambda: {x: 1.0}), tf.train.FeedFnHook(lambda: {x: 2.0})]
+        with tf.train.MonitoredSession(hooks=hooks) as sess:
+            with pytest.raises(RuntimeError, match="fed by two hooks"):
+                sess.run(y)
+
+
+def test_not_ready_model_raises():
+    with tf.Graph().as_default():
+        tf.Variable(1.0, name="never_initialized")
+        scaffold = tf.train.Scaffold(init_op=tf.no_op())
+        with pytest.raises(RuntimeError, match="never_initialized"):
+            tf.train.MonitoredSession(tf.train.ChiefSessionCreator(scaffold=scaffold))
+
+
+def test_matches_tensorflow_monitored_training_session(tmp_path):
+    """Same model and settings in TF 1.x: the summary steps and values and the
+    checkpoint steps agree."""
+    tf2 = pytest.importorskip("tensorflow")
+    tf1 = tf2.compat.v1
+
+    def train(api, d):
+        step = api.train.get_or_create_global_step()
+        w = api.Variable(0.0, name="w")
+        loss = api.square(w - 3.0, name="loss")
+        op = api.train.GradientDescentOptimizer(0.1).minimize(loss, global_step=step)
+        api.summary.scalar("train_loss", loss)
+        with api.train.MonitoredTrainingSession(
+                checkpoint_dir=d, save_summaries_steps=3, save_checkpoint_steps=2,
+                log_step_count_steps=None,
+                hooks=[api.train.StopAtStepHook(last_step=7)]) as sess:
+            while not sess.should_stop():
+                sess.run(op)
+
+    with tf1.Graph().as_default():
+        tf1.disable_eager_execution()
+        train(tf1, str(tmp_path / "tf"))
+    with tf.Graph().as_default():
+        train(tf, str(tmp_path / "ours"))
+    ref = []
+    for e in tf1.train.summary_iterator(os.path.join(
+            tmp_path / "tf", next(n for n in os.listdir(tmp_path / "tf")
+                                  if n.startswith("events")))):
+        ref += [(e.step, v.tag, v.simple_value) for v in e.summary.value]
+    got = [e for e in _events(str(tmp_path / "ours")) if e[1] == "train_loss"]
+    assert [s for s, _, _ in got] == [1, 4, 7]
+    assert [(s, t) for s, t, _ in got] == [(s, t) for s, t, _ in ref if t == "train_loss"]
+    np.testing.assert_allclose([v for *_, v in got],
+                               [v for _, t, v in ref if t == "train_loss"], rtol=1e-5)
+    assert _ckpt_steps(str(tmp_path / "ours")) == _ckpt_steps(str(tmp_path / "tf")) \
+        == [0, 2, 4, 6, 7]

@@ -8,6 +8,7 @@ import logging
 from ..errors import OutOfRangeError
 from ..graph import GraphKeys, get_default_graph
 from . import monitored_hooks as _hooks
+from . import monitored_savers as _savers
 from .monitored_hooks import SessionRunArgs, SessionRunContext, SessionRunValues
 
 _log = logging.getLogger("tfcompile")
@@ -345,15 +346,18 @@ def MonitoredTrainingSession(master="", is_chief=True, checkpoint_dir=None,  # n
                                   master=master, config=config)
     summary_dir = summary_dir or checkpoint_dir
     if summary_dir:
+        if log_step_count_steps and log_step_count_steps > 0:
+            all_hooks.append(_savers.StepCounterHook(output_dir=summary_dir,
+                                                     every_n_steps=log_step_count_steps))
         if (save_summaries_steps and save_summaries_steps > 0) or (
                 save_summaries_secs and save_summaries_secs > 0):
-            all_hooks.append(_hooks.SummarySaverHook(
+            all_hooks.append(_savers.SummarySaverHook(
                 scaffold=scaffold, save_steps=save_summaries_steps,
                 save_secs=save_summaries_secs, output_dir=summary_dir))
     if checkpoint_dir:
         if (save_checkpoint_secs and save_checkpoint_secs > 0) or (
                 save_checkpoint_steps and save_checkpoint_steps > 0):
-            all_hooks.append(_hooks.CheckpointSaverHook(
+            all_hooks.append(_savers.CheckpointSaverHook(
                 checkpoint_dir, save_steps=save_checkpoint_steps,
                 save_secs=save_checkpoint_secs, scaffold=scaffold))
     return MonitoredSession(session_creator=creator, hooks=all_hooks,
@@ -364,9 +368,11 @@ def install(tf):
     """Attaches this module's public names to tf.train (and tf)."""
     for name in ("SessionRunHook", "SessionRunArgs", "SessionRunContext", "SessionRunValues",
                  "SecondOrStepTimer", "StopAtStepHook", "LoggingTensorHook", "NanTensorHook",
-                 "NanLossDuringTrainingError", "CheckpointSaverHook",
-                 "CheckpointSaverListener", "SummarySaverHook", "FinalOpsHook"):
+                 "NanLossDuringTrainingError", "FinalOpsHook", "FeedFnHook"):
         setattr(tf.train, name, getattr(_hooks, name))
+    for name in ("CheckpointSaverHook", "CheckpointSaverListener", "SummarySaverHook",
+                 "StepCounterHook"):
+        setattr(tf.train, name, getattr(_savers, name))
     for name, obj in (("Scaffold", Scaffold), ("SessionCreator", SessionCreator),
                       ("ChiefSessionCreator", ChiefSessionCreator),
                       ("MonitoredSession", MonitoredSession),

@@ -1,7 +1,8 @@
 """The session-run hook protocol and TF 1.15's basic hooks: SessionRunHook,
 SessionRunArgs / SessionRunContext / SessionRunValues, SecondOrStepTimer,
-StopAtStepHook, LoggingTensorHook, NanTensorHook, CheckpointSaverHook,
-SummarySaverHook, FinalOpsHook, and the per-directory summary writer cache."""
+StopAtStepHook, LoggingTensorHook, NanTensorHook, FinalOpsHook, FeedFnHook, and
+the per-directory summary writer cache. The hooks that write files are in
+monitored_savers.py."""
 from __future__ import annotations
 
 import collections
@@ -12,7 +13,7 @@ import time
 
 import numpy as np
 
-from ..graph import GraphKeys, Tensor, get_default_graph
+from ..graph import Tensor, get_default_graph
 
 _log = logging.getLogger("tfcompile")    # the logger behind tf.logging
 
@@ -289,145 +290,6 @@ class NanTensorHook(SessionRunHook):
             run_context.request_stop()
 
 
-class CheckpointSaverHook(SessionRunHook):
-    """Saves checkpoint_dir/<basename>-<global step> at session creation, every
-    save_steps steps or save_secs seconds, and at the end."""
-
-    def __init__(self, checkpoint_dir, save_secs=None, save_steps=None, saver=None,
-                 checkpoint_basename="model.ckpt", scaffold=None, listeners=None):
-        if saver is not None and scaffold is not None:
-            raise ValueError("You cannot provide both saver and scaffold.")
-        self._saver, self._scaffold = saver, scaffold
-        self._checkpoint_dir = os.fspath(checkpoint_dir)
-        self._save_path = os.path.join(self._checkpoint_dir, checkpoint_basename)
-        self._timer = _timer(save_secs, save_steps, "CheckpointSaverHook")
-        self._listeners = list(listeners or [])
-        self._steps_per_run = 1
-
-    def begin(self):
-        self._summary_writer = FileWriterCache.get(self._checkpoint_dir)
-        self._global_step_tensor = _global_step_or_fail("CheckpointSaverHook")
-        for lst in self._listeners:
-            lst.begin()
-
-    def after_create_session(self, session, coord):
-        step = int(session.run(self._global_step_tensor))
-        self._save(session, step)
-        self._timer.update_last_triggered_step(step)
-
-    def before_run(self, run_context):
-        return SessionRunArgs(self._global_step_tensor)
-
-    def after_run(self, run_context, run_values):
-        stale = int(run_values.results)
-        if self._timer.should_trigger_for_step(stale + self._steps_per_run):
-            step = int(run_context.session.run(self._global_step_tensor))
-            if self._timer.should_trigger_for_step(step):
-                self._timer.update_last_triggered_step(step)
-                if self._save(run_context.session, step):
-                    run_context.request_stop()
-
-    def end(self, session):
-        step = int(session.run(self._global_step_tensor))
-        if step != self._timer.last_triggered_step():
-            self._save(session, step)
-        for lst in self._listeners:
-            lst.end(session, step)
-
-    def _get_saver(self):
-        if self._saver is not None:
-            return self._saver
-        if self._scaffold is not None:
-            return self._scaffold.saver
-        savers = get_default_graph().get_collection(GraphKeys.SAVERS)
-        if not savers:
-            raise RuntimeError(f"No items in collection {GraphKeys.SAVERS}. Please add a "
-                               "saver to the collection or provide a saver or scaffold.")
-        if len(savers) > 1:
-            raise RuntimeError(f"More than one item in collection {GraphKeys.SAVERS}. "
-                               "Please indicate which one to use by passing it to the "
-                               "constructor.")
-        self._saver = savers[0]
-        return self._saver
-
-    def _save(self, session, step):
-        """Saves; True when a listener asks to stop training."""
-        _log.info("Saving checkpoints for %d into %s.", step, self._save_path)
-        for lst in self._listeners:
-            lst.before_save(session, step)
-        self._get_saver().save(session, self._save_path, global_step=step)
-        stop = False
-        for lst in self._listeners:
-            stop = bool(lst.after_save(session, step)) or stop
-        return stop
-
-
-class CheckpointSaverListener:
-    """Called around every save of a CheckpointSaverHook; after_save returning
-    True asks training to stop."""
-
-    def begin(self):
-        pass
-
-    def before_save(self, session, global_step_value):
-        pass
-
-    def after_save(self, session, global_step_value):
-        pass
-
-    def end(self, session, global_step_value):
-        pass
-
-
-class SummarySaverHook(SessionRunHook):
-    """Writes the summary op's value every save_steps steps or save_secs seconds."""
-
-    def __init__(self, save_steps=None, save_secs=None, output_dir=None,
-                 summary_writer=None, scaffold=None, summary_op=None):
-        if (scaffold is None) == (summary_op is None):
-            raise ValueError("Exactly one of scaffold or summary_op must be provided.")
-        self._summary_op, self._scaffold = summary_op, scaffold
-        self._summary_writer, self._output_dir = summary_writer, output_dir
-        self._timer = _timer(save_secs, save_steps, "SummarySaverHook")
-
-    def begin(self):
-        if self._summary_writer is None and self._output_dir:
-            self._summary_writer = FileWriterCache.get(self._output_dir)
-        self._next_step = None
-        self._global_step_tensor = _global_step_or_fail("SummarySaver")
-
-    def _get_summary_op(self):
-        op = self._scaffold.summary_op if self._scaffold is not None else self._summary_op
-        if op is None:
-            return None
-        return list(op) if isinstance(op, (list, tuple)) else [op]
-
-    def before_run(self, run_context):
-        self._request_summary = self._next_step is None or \
-            self._timer.should_trigger_for_step(self._next_step)
-        requests = {"global_step": self._global_step_tensor}
-        ops = self._get_summary_op()
-        if self._request_summary and ops is not None:
-            requests["summary"] = ops
-        return SessionRunArgs(requests)
-
-    def after_run(self, run_context, run_values):
-        if not self._summary_writer:
-            return
-        step = int(run_values.results["global_step"]) + 1
-        if self._next_step is None or self._request_summary:
-            step = int(run_context.session.run(self._global_step_tensor))
-        if self._request_summary:
-            self._timer.update_last_triggered_step(step)
-            for summary in run_values.results.get("summary", []):
-                self._summary_writer.add_summary(summary, step)
-        self._next_step = step + 1
-
-    def end(self, session=None):
-        if self._summary_writer:
-            self._summary_writer.flush()
-
-
 class FinalOpsHook(SessionRunHook):
     """Runs final_ops (with final_ops_feed_dict) at the end; their values are
     final_ops_values."""
@@ -445,3 +307,13 @@ class FinalOpsHook(SessionRunHook):
         if self._final_ops is not None:
             self._final_ops_values = session.run(self._final_ops,
                                                  feed_dict=self._final_ops_feed_dict)
+
+
+class FeedFnHook(SessionRunHook):
+    """Adds feed_fn()'s feeds to every run."""
+
+    def __init__(self, feed_fn):
+        self.feed_fn = feed_fn
+
+    def before_run(self, run_context):
+        return SessionRunArgs(fetches=None, feed_dict=self.feed_fn())
