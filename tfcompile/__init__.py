@@ -117,7 +117,7 @@ def _install_op_families():
     for mod in ("ops.segment_ops", "ops.functional_ops", "ops.state_ops", "ops.check_ops",
                 "ops.image_ops", "ops.misc_ops", "data", "metrics", "summary",
                 "ops.candidate_ops", "keras", "rnn", "app_api", "ops.extra_nn",
-                "train.monitored"):
+                "train.monitored", "ops.script_ops"):
         importlib.import_module(f".{mod}", __name__).install(me)
 
 

@@ -200,7 +200,9 @@ _MAX_FAST = 256
 
 # op type -> provider(session, op) -> one array per output: ops whose values
 # come from outside compiled code, fed by the session itself on every run that
-# needs them (a dataset iterator's next element; see _implicit_feeds).
+# needs them (a dataset iterator's next element, a tf.py_func's result; see
+# _implicit_feeds). A provider with `wants_feeds = True` is called with the
+# run's feeds as a third argument.
 IMPLICIT_FEEDS = {}
 
 # op type -> fn(op, input values): ops with an effect outside the graph (tf.Print,
@@ -381,7 +383,10 @@ class BaseSession:
                 tuple(op for op in ops if op.type in SIDE_EFFECTS))
         ops, side = found
         for op in ops:
-            arrays = IMPLICIT_FEEDS[op.type](self, op)
+            provider = IMPLICIT_FEEDS[op.type]
+            # (a provider that computes from graph values gets this run's feeds)
+            arrays = provider(self, op, feeds) if getattr(provider, "wants_feeds", False) \
+                else provider(self, op)
             for t, a in zip(op.outputs, arrays):
                 if t not in feeds:
                     feeds[t] = _widened(t, _feed_array(t, a))
