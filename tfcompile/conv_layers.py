@@ -43,7 +43,11 @@ def _rename(layer, name, base):
 
 
 class Conv2D(Layer):
-    """outputs = activation(conv2d(inputs, kernel) + bias); kernel [kh, kw, in, filters]."""
+    """outputs = activation(conv2d(inputs, kernel) + bias); kernel [kh, kw, in, filters].
+    (Conv1D is this class over one spatial dimension: `_rank`.)"""
+
+    _rank = 2
+    _base = "conv2d"
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid",
                  data_format="channels_last", dilation_rate=(1, 1), activation=None,
@@ -53,13 +57,13 @@ class Conv2D(Layer):
                  bias_constraint=None, trainable=True, name=None, **kwargs):
         super().__init__(trainable=trainable, name=name,
                          activity_regularizer=activity_regularizer, **kwargs)
-        _rename(self, name, "conv2d")
+        _rename(self, name, self._base)
         self.filters = int(filters)
-        self.kernel_size = _tuple(kernel_size, 2, "kernel_size")
-        self.strides = _tuple(strides, 2, "strides")
+        self.kernel_size = _tuple(kernel_size, self._rank, "kernel_size")
+        self.strides = _tuple(strides, self._rank, "strides")
         self.padding = _padding(padding)
         self.data_format = _data_format(data_format)
-        self.dilation_rate = _tuple(dilation_rate, 2, "dilation_rate")
+        self.dilation_rate = _tuple(dilation_rate, self._rank, "dilation_rate")
         self.activation = _activation(activation)
         self.use_bias = use_bias
         self.kernel_initializer = kernel_initializer
@@ -76,10 +80,10 @@ class Conv2D(Layer):
 
     def build(self, input_shape):
         input_shape = TensorShape(input_shape)
-        if input_shape.ndims != 4:
+        if input_shape.ndims != self._rank + 2:
             raise ValueError(f"Input 0 of layer {self.name} is incompatible with the layer: "
-                             f"expected ndim=4, found ndim={input_shape.ndims}. Full shape "
-                             f"received: {input_shape}")
+                             f"expected ndim={self._rank + 2}, found ndim="
+                             f"{input_shape.ndims}. Full shape received: {input_shape}")
         channels = input_shape[self._channel_axis()].value
         if channels is None:
             raise ValueError("The channel dimension of the inputs should be defined. "

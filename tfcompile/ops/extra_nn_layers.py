@@ -5,20 +5,23 @@ spatial dimension (expand_dims), run the 2-D convolution or pooling, and squeeze
 it out again; a dilated tf.nn.pool is a reduction over shifted slices."""
 from __future__ import annotations
 
-from .. import dtypes as _dt
 from .. import init_ops
+from ..conv_layers import Conv2D as _Conv2D
 from ..conv_layers import _data_format, _padding, _rename, _tuple
 from ..graph import name_scope
-from ..layers import Layer, _activation
-from ..tensor_shape import TensorShape
+from ..layers import Layer
 from . import array_ops, math_ops, pool_ops
 from .constant_op import convert_to_tensor
 
 _ZEROS = init_ops.zeros_initializer()  # tf.layers' default bias initializer
 
 
-class Conv1D(Layer):
-    """outputs = activation(conv1d(inputs, kernel) + bias); kernel [k, in, filters]."""
+class Conv1D(_Conv2D):
+    """outputs = activation(conv1d(inputs, kernel) + bias); kernel [k, in, filters]:
+    tf.layers.Conv2D's weights and checks over one spatial dimension."""
+
+    _rank = 1
+    _base = "conv1d"
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid",
                  data_format="channels_last", dilation_rate=1, activation=None,
@@ -26,55 +29,19 @@ class Conv1D(Layer):
                  bias_initializer=_ZEROS, kernel_regularizer=None,
                  bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
                  bias_constraint=None, trainable=True, name=None, **kwargs):
-        super().__init__(trainable=trainable, name=name,
-                         activity_regularizer=activity_regularizer, **kwargs)
-        _rename(self, name, "conv1d")
-        self.filters = int(filters)
-        self.kernel_size = _tuple(kernel_size, 1, "kernel_size")
-        self.strides = _tuple(strides, 1, "strides")
-        self.padding = _padding(padding)
-        self.data_format = _data_format(data_format)
-        self.dilation_rate = _tuple(dilation_rate, 1, "dilation_rate")
+        super().__init__(filters, kernel_size, strides=strides, padding=padding,
+                         data_format=data_format, dilation_rate=dilation_rate,
+                         activation=activation, use_bias=use_bias,
+                         kernel_initializer=kernel_initializer,
+                         bias_initializer=bias_initializer,
+                         kernel_regularizer=kernel_regularizer,
+                         bias_regularizer=bias_regularizer,
+                         activity_regularizer=activity_regularizer,
+                         kernel_constraint=kernel_constraint, bias_constraint=bias_constraint,
+                         trainable=trainable, name=name, **kwargs)
         if self.dilation_rate[0] != 1 and self.strides[0] != 1:
             raise ValueError("`strides > 1` not supported in conjunction with "
                              "`dilation_rate > 1`")
-        self.activation = _activation(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer
-        self.kernel_regularizer = kernel_regularizer
-        self.bias_regularizer = bias_regularizer
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
-        self.kernel = None
-        self.bias = None
-
-    def _channel_axis(self):
-        return 1 if self.data_format == "channels_first" else -1
-
-    def build(self, input_shape):
-        input_shape = TensorShape(input_shape)
-        if input_shape.ndims != 3:
-            raise ValueError(f"Input 0 of layer {self.name} is incompatible with the layer: "
-                             f"expected ndim=3, found ndim={input_shape.ndims}. Full shape "
-                             f"received: {input_shape}")
-        channels = input_shape[self._channel_axis()].value
-        if channels is None:
-            raise ValueError("The channel dimension of the inputs should be defined. "
-                             "Found `None`.")
-        dtype = _dt.as_dtype(self._dtype or _dt.float32)
-        self._in_channels = channels
-        self.kernel = self.add_weight("kernel", shape=[self.kernel_size[0], channels,
-                                                       self.filters],
-                                      initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint, dtype=dtype)
-        if self.use_bias:
-            self.bias = self.add_weight("bias", shape=[self.filters],
-                                        initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer,
-                                        constraint=self.bias_constraint, dtype=dtype)
-        self.built = True
 
     def call(self, inputs):
         from ..nn_more import conv1d
