@@ -192,3 +192,37 @@ def test_off_diagonals_against_numpy(k):
 def test_matrix_diag_off_diagonal_gradient(k):
     check_gradients(lambda d: [tf.linalg.diag(d, k=k, padding_value=0)],
                     [np.array([0.5, -1.0, 2.0])])
+
+
+def _numpy_band(x, k0, k1, pad, align):
+    """TF's packing of diagonals k1..k0 into rows of the longest one's length."""
+    lens = {d: np.diagonal(x, offset=d, axis1=-2, axis2=-1).shape[-1] for d in range(k0, k1 + 1)}
+    width = max(lens.values())
+    rows = []
+    for d in range(k1, k0 - 1, -1):
+        v = np.diagonal(x, offset=d, axis1=-2, axis2=-1)
+        sup, sub = align.split("_")
+        left = 0 if (d >= 0 and sup == "LEFT") or (d <= 0 and sub == "LEFT") else width - lens[d]
+        widths = [(0, 0)] * (v.ndim - 1) + [(left, width - lens[d] - left)]
+        rows.append(np.pad(v, widths, constant_values=pad))
+    return np.stack(rows, axis=-2)
+
+
+@pytest.mark.parametrize("k", [(-1, 2), (0, 1), (1, 3)])
+@pytest.mark.parametrize("align", ["RIGHT_LEFT", "LEFT_RIGHT", "LEFT_LEFT"])
+def test_bands_of_diagonals_against_numpy(k, align):
+    x = np.arange(24, dtype=np.float64).reshape(2, 3, 4) / 5
+    want = _numpy_band(x, *k, 9.0, align)
+    with tf.Graph().as_default():
+        part = tf.linalg.diag_part(tf.constant(x), k=k, padding_value=9, align=align)
+        back = tf.linalg.set_diag(tf.zeros_like(x), part, k=k, align=align)
+        full = tf.linalg.diag(part, k=k, num_rows=3, num_cols=4, align=align)
+        with tf.Session() as s:
+            p, b, f = s.run([part, back, full])
+    np.testing.assert_array_equal(p, want)
+    mask = np.zeros((3, 4), bool)
+    for d in range(k[0], k[1] + 1):
+        mask |= np.eye(3, 4, d, dtype=bool)
+    np.testing.assert_array_equal(b, np.where(mask, x, 0))
+    np.testing.assert_array_equal(f, np.where(mask, x, 0))
+    check_gradients(lambda a: [tf.linalg.diag_part(a, k=k, align=align) ** 2], [x[0]])

@@ -18,21 +18,43 @@ from .op_util import make_tensor
 from .registry import lowering
 
 
-def _offset(k, what):
-    """One diagonal offset k (a band (k0, k1) only when k0 == k1)."""
-    if isinstance(k, (list, tuple)) or (isinstance(k, np.ndarray) and k.ndim):
-        ks = [int(v) for v in np.reshape(k, [-1])]
-        if len(ks) == 2 and ks[0] != ks[1]:
-            raise NotImplementedError(f"{what}: a band of diagonals (k = {tuple(ks)}) is "
-                                      "not supported, only one diagonal k")
-        return ks[0]
+def _offsets(k, what):
+    """(k0, k1): one diagonal k gives (k, k), a band (k0, k1) itself."""
     if isinstance(k, Tensor):
         from .op_util import constant_value
         v = constant_value(k)
         if v is None:
             raise ValueError(f"{what}: k must be known when the graph is built")
-        return _offset(v, what)
-    return int(k)
+        k = v
+    ks = [int(v) for v in np.reshape(k, [-1])]
+    if len(ks) not in (1, 2):
+        raise ValueError(f"{what}: k must be a scalar or a pair, got {k!r}")
+    k0, k1 = ks[0], ks[-1]
+    if k0 > k1:
+        raise ValueError(f"{what}: lower_diag_index {k0} must not be greater than "
+                         f"upper_diag_index {k1}")
+    return k0, k1
+
+
+_ALIGNS = ("RIGHT_LEFT", "LEFT_RIGHT", "LEFT_LEFT", "RIGHT_RIGHT")
+
+
+def _left_pad(d, length, max_len, align, what):
+    """How far diagonal d of a band sits from the left of its packed row: TF's
+    `align` (superdiagonals by its first word, subdiagonals by its second)."""
+    if align not in _ALIGNS:
+        raise ValueError(f"{what}: align must be one of {', '.join(_ALIGNS)}, got {align!r}")
+    sup, sub = align.split("_")
+    left = (d >= 0 and sup == "LEFT") or (d <= 0 and sub == "LEFT")
+    return 0 if left else max_len - length
+
+
+def _static_dims(t, what):
+    dims = t.shape.as_list() if t.shape.ndims is not None else None
+    if dims is None or None in dims:
+        raise ValueError(f"{what}: a band of diagonals needs the static shape of "
+                         f"{t.name}, got {t.shape}")
+    return dims
 
 
 def _diag_len(m, n, k):
@@ -53,10 +75,16 @@ def _diag_dims(n, k, rows, cols):
     return (lo_r if rows == -1 else rows), (lo_c if cols == -1 else cols)
 
 
-def matrix_diag(diagonal, name="diag", k=0, num_rows=-1, num_cols=-1, padding_value=0):
+def matrix_diag(diagonal, name="diag", k=0, num_rows=-1, num_cols=-1, padding_value=0,
+                align="RIGHT_LEFT"):
     """A batch of matrices with `diagonal` on diagonal k (j - i == k), the rest
-    padding_value; num_rows/num_cols default to the smallest that hold it."""
-    k = _offset(k, "matrix_diag")
+    padding_value; num_rows/num_cols default to the smallest that hold it. With a
+    band k = (k0, k1), `diagonal` is [..., k1 - k0 + 1, max_len]: row i holds
+    diagonal k1 - i, placed in it as `align` says."""
+    k0, k = _offsets(k, "matrix_diag")
+    if k0 != k:
+        return _band_diag(diagonal, name, k0, k, int(num_rows), int(num_cols),
+                          padding_value, align)
     with name_scope(name, "MatrixDiag", [diagonal]) as scope:
         d = convert_to_tensor(diagonal, name="diagonal")
         out = TensorShape(None)
@@ -118,9 +146,14 @@ def _lower_matrix_diag(ctx, op, inputs):
     return [ctx.b.emit("select", [on, db, fill])]
 
 
-def matrix_diag_part(input, name="diag_part", k=0, padding_value=0):  # noqa: A002
-    """Diagonal k (j - i == k) of each matrix."""
-    k = _offset(k, "matrix_diag_part")
+def matrix_diag_part(input, name="diag_part", k=0, padding_value=0,  # noqa: A002
+                     align="RIGHT_LEFT"):
+    """Diagonal k (j - i == k) of each matrix; a band k = (k0, k1) gives
+    [..., k1 - k0 + 1, max_len], diagonal k1 first, each padded with padding_value
+    on the side `align` says."""
+    k0, k = _offsets(k, "matrix_diag_part")
+    if k0 != k:
+        return _band_part(input, name, k0, k, padding_value, align)
     with name_scope(name, "MatrixDiagPart", [input]) as scope:
         x = convert_to_tensor(input, name="input")
         out = TensorShape(None)
@@ -164,9 +197,13 @@ def _lower_matrix_diag_part(ctx, op, inputs):
     return [diag_part_ir(ctx, x, k)]
 
 
-def matrix_set_diag(input, diagonal, name="set_diag", k=0):  # noqa: A002
-    """The matrices with diagonal k (j - i == k) replaced by `diagonal`."""
-    k = _offset(k, "matrix_set_diag")
+def matrix_set_diag(input, diagonal, name="set_diag", k=0,  # noqa: A002
+                    align="RIGHT_LEFT"):
+    """The matrices with diagonal k (j - i == k) replaced by `diagonal` (a band
+    k = (k0, k1): packed as matrix_diag_part gives it)."""
+    k0, k = _offsets(k, "matrix_set_diag")
+    if k0 != k:
+        return _band_set(input, diagonal, name, k0, k, align)
     with name_scope(name, "MatrixSetDiag", [input, diagonal]) as scope:
         x = convert_to_tensor(input, name="input")
         d = convert_to_tensor(diagonal, name="diagonal", dtype=x.dtype)
@@ -181,6 +218,69 @@ def matrix_set_diag(input, diagonal, name="set_diag", k=0):  # noqa: A002
         if k:
             attrs["k"] = k
         return make_tensor("MatrixSetDiag", [x, d], x.dtype, x.shape, attrs, name=scope)
+
+
+# ---------------------------------------------------------------- bands of diagonals
+# (each diagonal through the single-diagonal ops above, so gradients come with them)
+
+def _band_part(input, name, k0, k1, padding_value, align):  # noqa: A002
+    from .array_ops import pad, stack
+    with name_scope(name, "MatrixDiagPart", [input]):
+        x = convert_to_tensor(input, name="input")
+        dims = _static_dims(x, "matrix_diag_part")
+        m, n = dims[-2:]
+        lens = {d: _diag_len(m, n, d) for d in range(k0, k1 + 1)}
+        max_len = builtins.max(lens.values())
+        rows = []
+        for d in range(k1, k0 - 1, -1):
+            left = _left_pad(d, lens[d], max_len, align, "matrix_diag_part")
+            row = matrix_diag_part(x, k=d)
+            widths = [[0, 0]] * (len(dims) - 2) + [[left, max_len - lens[d] - left]]
+            rows.append(pad(row, widths, constant_values=padding_value))
+        return stack(rows, axis=-2)
+
+
+def _band_rows(diagonal, dims, k0, k1, m, n, align, what):
+    """(d, the elements of diagonal d of an m x n matrix) of a packed band."""
+    max_len = dims[-1]
+    lead = len(dims) - 2
+    for d in range(k1, k0 - 1, -1):
+        length = _diag_len(m, n, d)
+        left = _left_pad(d, length, max_len, align, what)
+        yield d, diagonal[(slice(None),) * lead + (k1 - d, slice(left, left + length))]
+
+
+def _band_set(input, diagonal, name, k0, k1, align):  # noqa: A002
+    with name_scope(name, "MatrixSetDiag", [input, diagonal]):
+        x = convert_to_tensor(input, name="input")
+        diag = convert_to_tensor(diagonal, name="diagonal", dtype=x.dtype)
+        m, n = _static_dims(x, "matrix_set_diag")[-2:]
+        dims = _static_dims(diag, "matrix_set_diag")
+        for d, part in _band_rows(diag, dims, k0, k1, m, n, align, "matrix_set_diag"):
+            x = matrix_set_diag(x, part, k=d)
+        return x
+
+
+def _band_diag(diagonal, name, k0, k1, num_rows, num_cols, padding_value, align):
+    from .array_ops import fill
+    with name_scope(name, "MatrixDiag", [diagonal]):
+        diag = convert_to_tensor(diagonal, name="diagonal")
+        dims = _static_dims(diag, "matrix_diag")
+        if len(dims) < 2 or dims[-2] != k1 - k0 + 1:
+            raise ValueError(f"matrix_diag: the band k = ({k0}, {k1}) needs diagonal of "
+                             f"shape [..., {k1 - k0 + 1}, max_len], got {dims}")
+        max_len = dims[-1]
+        lo_r, lo_c = max_len - builtins.min(k1, 0), max_len + builtins.max(k0, 0)
+        if num_rows == -1 and num_cols == -1:
+            num_rows = num_cols = builtins.max(lo_r, lo_c)
+        num_rows = lo_r if num_rows == -1 else num_rows
+        num_cols = lo_c if num_cols == -1 else num_cols
+        out = fill(dims[:-2] + [num_rows, num_cols],
+                   convert_to_tensor(padding_value, dtype=diag.dtype))
+        for d, part in _band_rows(diag, dims, k0, k1, num_rows, num_cols, align,
+                                  "matrix_diag"):
+            out = matrix_set_diag(out, part, k=d)
+        return out
 
 
 @lowering("MatrixSetDiag")
