@@ -152,8 +152,8 @@ def test_resize_images_methods_ranks_and_shapes():
         im.resize_images(x3, [2, 2, 2])
     with pytest.raises(ValueError, match="not implemented"):
         im.resize_images(x3, [2, 2], method=7)
-    with pytest.raises(NotImplementedError, match="AREA"):
-        im.resize_images(x3, [2, 2], method=im.ResizeMethod.AREA)
+    area = im.resize_images(x3, [2, 2], method=im.ResizeMethod.AREA)   # (values: below)
+    assert area.dtype == tf.float32 and area.shape.as_list()[:2] == [2, 2]
 
 
 def test_resize_errors():
@@ -383,3 +383,25 @@ def test_extract_image_patches_errors():
     with pytest.raises(InvalidArgumentError, match="Negative dimension size"):
         _run(tf.image.extract_patches(z, [1, 3, 3, 1], ones, ones, "VALID"),
              {z: np.zeros((1, 2, 5, 1), np.float32)})
+
+
+def test_resize_area_against_box_means_and_tensorflow():
+    """Integer factors: each output pixel the mean of its block; fractional ones
+    compared with TensorFlow's ResizeArea (skipped without TensorFlow)."""
+    x = np.random.default_rng(3).random((2, 6, 8, 3)).astype(np.float32)
+    with tf.Graph().as_default():
+        out = tf.image.resize_area(x, [3, 2])
+        area = tf.image.resize_images(x[0], [2, 4], method=tf.image.ResizeMethod.AREA)
+        with tf.Session() as s:
+            got, got2 = s.run([out, area])
+    np.testing.assert_allclose(got, x.reshape(2, 3, 2, 2, 4, 3).mean(axis=(2, 4)), rtol=1e-6)
+    np.testing.assert_allclose(got2, x[0].reshape(2, 3, 4, 2, 3).mean(axis=(1, 3)), rtol=1e-6)
+    tf_real = pytest.importorskip("tensorflow")
+    v1 = tf_real.compat.v1
+    v1.disable_v2_behavior()
+    for size, ac in (((4, 3), False), ((9, 11), False), ((4, 5), True), ((1, 1), False)):
+        with v1.Graph().as_default(), v1.Session() as s:
+            want = s.run(v1.image.resize_area(x, size, align_corners=ac))
+        with tf.Graph().as_default(), tf.Session() as s:
+            mine = s.run(tf.image.resize_area(x, size, align_corners=ac))
+        np.testing.assert_allclose(mine, want, rtol=2e-6, atol=2e-7)

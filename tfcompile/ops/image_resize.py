@@ -355,10 +355,6 @@ def resize_images(images, size, method=ResizeMethod.BILINEAR, align_corners=Fals
     kind = _METHODS.get(method)
     if kind is None:
         raise ValueError("Resize method is not implemented.")
-    if kind == "area":
-        raise NotImplementedError("tf.image.resize_images: method AREA is not supported by "
-                                  "this compiler (BILINEAR, NEAREST_NEIGHBOR and BICUBIC "
-                                  "are)")
     with name_scope(name, "resize", [images, size]):
         images = convert_to_tensor(images, name="images")
         if images.shape.ndims is None:
@@ -394,7 +390,7 @@ def resize_images(images, size, method=ResizeMethod.BILINEAR, align_corners=Fals
             return squeeze(images, axis=[0]) if not is_batch else images
         from .image_bicubic import resize_bicubic
         fn = {"bilinear": resize_bilinear, "nearest": resize_nearest_neighbor,
-              "bicubic": resize_bicubic}[kind]
+              "bicubic": resize_bicubic, "area": resize_area}[kind]
         images = fn(images, size, align_corners=align_corners)
         images.set_shape([None, new_h, new_w, None])
         if not is_batch:
@@ -402,9 +398,49 @@ def resize_images(images, size, method=ResizeMethod.BILINEAR, align_corners=Fals
         return images
 
 
+# ---------------------------------------------------------------- area
+
+def _area_weights(n_in, n_out, align_corners):
+    """TF's ResizeArea along one axis: w[o, i] = the part of input cell i inside
+    output cell o's span [o*s, (o+1)*s), over s (indices past the end read the
+    last cell)."""
+    s = (n_in - 1) / (n_out - 1) if align_corners and n_out > 1 else n_in / n_out
+    w = np.zeros((n_out, n_in))
+    for o in range(n_out):
+        lo, hi = o * s, (o + 1) * s
+        for i in range(int(np.floor(lo)), int(np.ceil(hi))):
+            part = min(i + 1, hi) - max(i, lo)
+            w[o, min(i, n_in - 1)] += part / s
+    return w
+
+
+def resize_area(images, size, align_corners=False, name=None):
+    """tf.image.resize_area: each output pixel the mean of the input area it
+    covers (fractional pixels weighted by their share); float32, [n, h, w, c].
+    Two contractions with the constant per-axis weights."""
+    from .composite_ops import tensordot
+    from .math_ops import cast
+    with name_scope(name, "ResizeArea", [images, size]):
+        x = convert_to_tensor(images, name="images")
+        hw = shape_from_tensor(convert_to_tensor(size, _dt.int32, name="size"))
+        dims = x.shape.as_list() if x.shape.ndims == 4 else None
+        if dims is None or None in dims[1:3] or hw.ndims != 2 or None in hw.as_list():
+            raise ValueError("resize_area: the images' height and width and `size` must "
+                             f"be known when the graph is built, got {x.shape} and {hw}")
+        (h, w), (nh, nw) = dims[1:3], hw.as_list()
+        if nh <= 0 or nw <= 0:
+            raise ValueError(f"resize_area: output dimensions must be positive, got {nh}x{nw}")
+        wy = convert_to_tensor(_area_weights(h, nh, align_corners).astype(np.float32))
+        wx = convert_to_tensor(_area_weights(w, nw, align_corners).astype(np.float32))
+        x = cast(x, _dt.float32)
+        rows = tensordot(wy, x, [[1], [1]])                  # [nh, n, w, c]
+        both = tensordot(wx, rows, [[1], [2]])               # [nw, nh, n, c]
+        return array_ops.transpose(both, [2, 1, 0, 3])
+
+
 def _public():
     from .image_bicubic import resize_bicubic
-    return {"ResizeMethod": ResizeMethod, "resize_images": resize_images,
+    return {"resize_area": resize_area, "ResizeMethod": ResizeMethod, "resize_images": resize_images,
             "resize": resize_images, "resize_bilinear": resize_bilinear,
             "resize_nearest_neighbor": resize_nearest_neighbor,
             "resize_bicubic": resize_bicubic}
