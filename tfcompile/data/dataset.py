@@ -118,7 +118,10 @@ class Dataset:
 
     # ---- what iterators use
     def _elements(self, env):
-        raise NotImplementedError
+        """The pipeline's elements, one nest of numpy arrays each: every source and
+        transformation defines it (this base class is never used on its own)."""
+        raise TypeError(f"{type(self).__name__} defines no elements: a Dataset comes "
+                        "from a source (from_tensor_slices, range, ...)")
 
     def _captures(self):
         """The graph tensors this pipeline needs when an iterator starts, in order."""
